@@ -1,0 +1,102 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siamledger/ledger-export/internal/config"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func minimal() map[string]string {
+	return map[string]string{
+		"MONGODB_URI":       "mongodb://user:s3cret-pw@db.example:27017/?authSource=admin",
+		"MONGODB_DATABASE":  "ledger",
+		"DRIVE_FOLDER_ID":   "1AbC_d-E",
+		"FIRESTORE_PROJECT": "demo-project",
+	}
+}
+
+func TestFromEnvDefaults(t *testing.T) {
+	c, err := config.FromEnv(env(minimal()))
+	if err != nil {
+		t.Fatalf("FromEnv(minimal) error = %v", err)
+	}
+	if c.QueueCollection != "exportqueues" || c.JournalsCollection != "medici_journals" ||
+		c.TransactionsCollection != "medici_transactions" || c.ExportLogsCollection != "exportlogs" {
+		t.Errorf("collections = %q %q %q %q, want the Medici defaults", c.QueueCollection, c.JournalsCollection,
+			c.TransactionsCollection, c.ExportLogsCollection)
+	}
+	if c.Location.String() != "Asia/Bangkok" || c.CutoffHour != 18 || c.CutoffMinute != 0 {
+		t.Errorf("zone and cutoff = %v %02d:%02d, want Asia/Bangkok 18:00", c.Location, c.CutoffHour, c.CutoffMinute)
+	}
+	if c.Lease != 65*time.Minute || c.ChunkSize != 8<<20 || c.BatchSize != 1000 || !c.FormulaGuard {
+		t.Errorf("lease %v chunk %d batch %d guard %v, want 65m 8MiB 1000 true", c.Lease, c.ChunkSize, c.BatchSize, c.FormulaGuard)
+	}
+}
+
+func TestFromEnvProjectFallback(t *testing.T) {
+	m := minimal()
+	delete(m, "FIRESTORE_PROJECT")
+	m["GOOGLE_CLOUD_PROJECT"] = "from-runtime"
+	c, err := config.FromEnv(env(m))
+	if err != nil || c.FirestoreProject != "from-runtime" {
+		t.Errorf("FromEnv without FIRESTORE_PROJECT = %q, %v; want from-runtime", c.FirestoreProject, err)
+	}
+}
+
+func TestFromEnvErrors(t *testing.T) {
+	tests := []struct {
+		name, key, value, want string
+	}{
+		{"missing uri", "MONGODB_URI", "", "MONGODB_URI is required"},
+		{"bad uri scheme", "MONGODB_URI", "postgres://user:s3cret-pw@x", "MONGODB_URI must start with"},
+		{"missing folder", "DRIVE_FOLDER_ID", "", "DRIVE_FOLDER_ID is required"},
+		{"quote in folder", "DRIVE_FOLDER_ID", "abc' or name != '", "DRIVE_FOLDER_ID"},
+		{"zone", "TIME_ZONE", "Mars/Olympus", "TIME_ZONE"},
+		{"cutoff", "CUTOFF_TIME", "25:00", "CUTOFF_TIME"},
+		{"chunk not multiple", "CHUNK_SIZE", "300000", "CHUNK_SIZE"},
+		{"chunk not number", "CHUNK_SIZE", "8MB", "CHUNK_SIZE"},
+		{"batch too large", "BATCH_SIZE", "5000", "BATCH_SIZE"},
+		{"lease", "LEASE_DURATION", "soon", "LEASE_DURATION"},
+		{"meta dollar", "META_COLUMNS", "invoice,$where", "META_COLUMNS"},
+		{"meta twice", "META_COLUMNS", "a,a", "listed twice"},
+		{"plain http endpoint", "DRIVE_ENDPOINT", "http://drive.example.com/", "DRIVE_ENDPOINT"},
+		{"guard", "CSV_FORMULA_GUARD", "maybe", "CSV_FORMULA_GUARD"},
+		{"collection", "QUEUE_COLLECTION", "a$b", "QUEUE_COLLECTION"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := minimal()
+			m[tt.key] = tt.value
+			_, err := config.FromEnv(env(m))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("FromEnv(%s=%q) error = %v, want one containing %q", tt.key, tt.value, err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cret-pw") {
+				t.Errorf("FromEnv error %q shows the Mongo password", err)
+			}
+		})
+	}
+}
+
+func TestFromEnvLoopbackEndpoint(t *testing.T) {
+	m := minimal()
+	m["DRIVE_ENDPOINT"] = "http://127.0.0.1:9999/"
+	if _, err := config.FromEnv(env(m)); err != nil {
+		t.Errorf("FromEnv(DRIVE_ENDPOINT=loopback http) error = %v, want nil", err)
+	}
+}
+
+func TestFromEnvMeta(t *testing.T) {
+	m := minimal()
+	m["META_COLUMNS"] = "invoiceNo, taxId"
+	c, err := config.FromEnv(env(m))
+	if err != nil || strings.Join(c.MetaColumns, "|") != "invoiceNo|taxId" {
+		t.Errorf("FromEnv(META_COLUMNS) = %q, %v; want [invoiceNo taxId]", c.MetaColumns, err)
+	}
+}

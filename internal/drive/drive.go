@@ -1,0 +1,149 @@
+// Package drive stores the export in Google Drive through the drive/v3 client: it finds a date's earlier files by
+// their appProperties, streams a new file with a resumable upload in fixed-size chunks, sets the properties known
+// only at the end, and trashes files. Every call supports Shared Drives. Errors come back classified: a failure
+// no retry can fix wraps export.ErrPermanent.
+package drive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	drive "google.golang.org/api/drive/v3"
+	"google.golang.org/api/googleapi"
+
+	"github.com/siamledger/ledger-export/internal/export"
+)
+
+// App is the appProperties value that marks files made by this function.
+const App = "ledger-export"
+
+// Config says where files go.
+type Config struct {
+	FolderID      string
+	SharedDriveID string        // optional: lists then search that Shared Drive
+	ChunkSize     int           // resumable chunk size, a multiple of 256 KiB
+	CallTimeout   time.Duration // deadline of each metadata call; the upload runs under the caller's deadline
+}
+
+// Store is a Drive-backed export.Drive.
+type Store struct {
+	svc *drive.Service
+	cfg Config
+}
+
+var _ export.Drive = (*Store)(nil)
+
+// New returns a Store using svc.
+func New(svc *drive.Service, cfg Config) *Store { return &Store{svc: svc, cfg: cfg} }
+
+const fileFields = "id,name,webViewLink,appProperties"
+
+// Find lists the live files made for the date in the folder.
+func (s *Store) Find(ctx context.Context, date string) ([]export.File, error) {
+	q := fmt.Sprintf("appProperties has { key='app' and value='%s' } and appProperties has { key='exportDate' and value='%s' } and '%s' in parents and trashed = false",
+		Quote(App), Quote(date), Quote(s.cfg.FolderID))
+	var out []export.File
+	token := ""
+	for {
+		ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+		call := s.svc.Files.List().Q(q).Fields(googleapi.Field("nextPageToken,files(" + fileFields + ")")).
+			PageSize(100).SupportsAllDrives(true).IncludeItemsFromAllDrives(true).OrderBy("createdTime").Context(ctx)
+		if s.cfg.SharedDriveID != "" {
+			call = call.Corpora("drive").DriveId(s.cfg.SharedDriveID)
+		}
+		if token != "" {
+			call = call.PageToken(token)
+		}
+		res, err := call.Do()
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("list files of %s: %w", date, classify(err))
+		}
+		for _, f := range res.Files {
+			out = append(out, file(f))
+		}
+		if token = res.NextPageToken; token == "" {
+			return out, nil
+		}
+	}
+}
+
+// Upload streams body into a new CSV file in the folder with a resumable upload. The client sends one chunk at a
+// time and retries a chunk on 5xx, 429 and 408 within its own bounded retry deadline.
+func (s *Store) Upload(ctx context.Context, f export.NewFile, body io.Reader) (export.File, error) {
+	meta := &drive.File{
+		Name:     f.Name,
+		Parents:  []string{s.cfg.FolderID},
+		MimeType: "text/csv",
+		AppProperties: map[string]string{
+			"app":        App,
+			"exportDate": f.Date,
+			"generation": strconv.FormatInt(f.Generation, 10),
+		},
+	}
+	res, err := s.svc.Files.Create(meta).
+		Media(body, googleapi.ChunkSize(s.cfg.ChunkSize), googleapi.ContentType("text/csv")).
+		SupportsAllDrives(true).Fields(fileFields).Context(ctx).Do()
+	if err != nil {
+		return export.File{}, fmt.Errorf("upload %s: %w", f.Name, classify(err))
+	}
+	return file(res), nil
+}
+
+// Finalize adds properties to a file; other properties stay.
+func (s *Store) Finalize(ctx context.Context, id string, props map[string]string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+	defer cancel()
+	_, err := s.svc.Files.Update(id, &drive.File{AppProperties: props}).SupportsAllDrives(true).Fields("id").Context(ctx).Do()
+	if err != nil {
+		return fmt.Errorf("set properties of %s: %w", id, classify(err))
+	}
+	return nil
+}
+
+// Trash moves a file to the trash.
+func (s *Store) Trash(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+	defer cancel()
+	_, err := s.svc.Files.Update(id, &drive.File{Trashed: true}).SupportsAllDrives(true).Fields("id").Context(ctx).Do()
+	if err != nil {
+		return fmt.Errorf("trash %s: %w", id, classify(err))
+	}
+	return nil
+}
+
+func file(f *drive.File) export.File {
+	return export.File{ID: f.Id, Name: f.Name, WebViewLink: f.WebViewLink, Properties: f.AppProperties}
+}
+
+// Quote escapes a value for a single-quoted string in a files.list query: Drive's query language takes \' for a
+// quote and \\ for a backslash.
+func Quote(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s)
+}
+
+// ErrRateLimited reports a 429, or a 403 with a rate-limit reason: worth a later retry.
+var ErrRateLimited = errors.New("drive: rate limited")
+
+// classify marks the errors no retry can fix with export.ErrPermanent. Network errors, context errors, 5xx, 408,
+// 429 and 403 rate limits stay retryable.
+func classify(err error) error {
+	var gerr *googleapi.Error
+	if !errors.As(err, &gerr) || gerr.Code >= 500 || gerr.Code == http.StatusRequestTimeout {
+		return err
+	}
+	rateLimit := func(it googleapi.ErrorItem) bool {
+		return it.Reason == "rateLimitExceeded" || it.Reason == "userRateLimitExceeded"
+	}
+	if gerr.Code == http.StatusTooManyRequests || slices.ContainsFunc(gerr.Errors, rateLimit) {
+		return fmt.Errorf("%w: %w", ErrRateLimited, err)
+	}
+	return fmt.Errorf("%w: %w", export.ErrPermanent, err)
+}

@@ -1,0 +1,66 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Class names a kind of failure, for the answer's status, the lock record and the error metric.
+type Class string
+
+// The failure classes.
+const (
+	ClassDriveTransient Class = "drive_transient"
+	ClassDrivePermanent Class = "drive_permanent"
+	ClassMongo          Class = "mongo"
+	ClassFirestore      Class = "firestore"
+	ClassValidation     Class = "validation"
+	ClassTimeout        Class = "timeout"
+	ClassLeaseLost      Class = "lease_lost"
+)
+
+// Sentinel errors that adapters wrap and callers test with errors.Is.
+var (
+	// ErrPermanent marks a failure no retry can fix without a change: a missing folder, a lost permission, a full
+	// quota. Adapters wrap it.
+	ErrPermanent = errors.New("permanent failure")
+	// ErrLeaseLost reports that another attempt took the date over; this attempt must stop writing.
+	ErrLeaseLost = errors.New("lease lost to a newer attempt")
+	// ErrInvalid reports a request that can never succeed as asked, such as a date in the future.
+	ErrInvalid = errors.New("invalid request")
+)
+
+// Error is a failed step of a run, with its class.
+type Error struct {
+	Step  string // lock, claim, stream, upload, finalize, mark, log, finish
+	Class Class
+	Err   error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Permanent reports whether a retry is pointless until something changes.
+func (e *Error) Permanent() bool {
+	return e.Class == ClassDrivePermanent || e.Class == ClassValidation
+}
+
+// stepError wraps err as a failed step, choosing the class from the error itself before the step's default.
+func stepError(step string, class Class, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		class = ClassTimeout
+	case errors.Is(err, ErrLeaseLost):
+		class = ClassLeaseLost
+	case errors.Is(err, ErrPermanent) && class == ClassDriveTransient:
+		class = ClassDrivePermanent
+	}
+	return &Error{Step: step, Class: class, Err: err}
+}

@@ -1,0 +1,182 @@
+// Package export runs one daily export: lock the date, claim the queued entries, read their journals, encode the
+// CSV, stream it into Drive, mark the entries and record the result. It owns the small interfaces behind which
+// Firestore (Locker), MongoDB (Queue) and Drive (Drive) sit, and imports none of them.
+//
+// The run never sleeps or retries on timers of its own. A failure a retry can fix leaves the date's lock in a state
+// from which the next attempt continues, and the caller answers so that Cloud Scheduler's bounded retry takes over.
+package export
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/siamledger/ledger-export/internal/ledger"
+)
+
+// State is the phase a date's lock document is in.
+type State string
+
+// The states of a date's lock. Failed keeps the phase it failed in (Record.Phase), so the next attempt continues
+// from there.
+const (
+	StateRunning  State = "running"  // locked; the file is not complete in Drive yet
+	StateUploaded State = "uploaded" // the file is complete in Drive; the entries are not all marked yet
+	StateDone     State = "done"     // entries marked, log written: nothing is left to do for the date
+	StateFailed   State = "failed"   // the last attempt failed; Phase tells where, Permanent whether to retry
+)
+
+// Record is the content of a date's lock document.
+type Record struct {
+	Date           string    `json:"date"`
+	State          State     `json:"state"`
+	Phase          State     `json:"phase,omitempty"`
+	Generation     int64     `json:"generation"`
+	Attempts       int64     `json:"attempts"`
+	LeaseExpiresAt time.Time `json:"leaseExpiresAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+	File           *File     `json:"file,omitempty"`
+	Summary        *Summary  `json:"summary,omitempty"`
+	Error          string    `json:"error,omitempty"`
+	ErrorClass     Class     `json:"errorClass,omitempty"`
+	Permanent      bool      `json:"permanent,omitempty"`
+}
+
+// Lease is the right to work on a date, held until it expires. Every write through the Locker is fenced by
+// Generation: a holder whose lease was taken over can no longer change the record.
+type Lease struct {
+	Date       string
+	Generation int64
+	Attempt    int64
+	ExpiresAt  time.Time
+}
+
+// LockOutcome says what Acquire found.
+type LockOutcome string
+
+// The outcomes of Acquire.
+const (
+	LockAcquired    LockOutcome = "acquired"     // a new lock: the first attempt for the date
+	LockTakeover    LockOutcome = "takeover"     // an expired or failed attempt's lock, taken over with generation + 1
+	LockAlreadyDone LockOutcome = "already_done" // the date is done; Record holds its summary
+	LockBusy        LockOutcome = "busy"         // another attempt holds a live lease
+)
+
+// Acquisition is the result of Acquire: the outcome, the lease when one was granted, and the record as found.
+type Acquisition struct {
+	Outcome LockOutcome
+	Lease   Lease
+	Record  Record
+}
+
+// Locker keeps one lock document per batch date. internal/lease implements it on Firestore.
+type Locker interface {
+	// Acquire creates the date's lock if absent, or takes over an expired or failed one.
+	Acquire(ctx context.Context, date string, now time.Time, ttl time.Duration) (Acquisition, error)
+	// Uploaded records that the file is complete in Drive, with the summary so far.
+	Uploaded(ctx context.Context, l Lease, f File, s Summary, now time.Time) error
+	// Done records the final summary and ends the date.
+	Done(ctx context.Context, l Lease, s Summary, now time.Time) error
+	// Fail records a failed attempt and releases the lease, keeping the phase reached.
+	Fail(ctx context.Context, l Lease, class Class, permanent bool, msg string, now time.Time) error
+	// Get returns the date's record; found is false when there is none.
+	Get(ctx context.Context, date string) (rec Record, found bool, err error)
+	// Latest returns the record of the most recent date, or of the most recent done date when done is true.
+	Latest(ctx context.Context, done bool) (rec Record, found bool, err error)
+}
+
+// Batch selects the queue entries of one batch date.
+type Batch struct {
+	Date       string    // YYYY-MM-DD
+	Cutoff     time.Time // entries queued before this instant belong to the date
+	Generation int64     // the lease generation that claims them
+	// Preview reads what a claim would take, without a claim: the entries still queued before the cutoff and
+	// those already claimed for the date. Dry runs use it.
+	Preview bool
+}
+
+// Entry is one queue entry with its journal, or the reason it cannot be exported.
+type Entry struct {
+	ID        string
+	JournalID string
+	Journal   ledger.Journal
+	Err       error // non-nil: the entry is failed with this reason and not written
+}
+
+// Failure is an entry that could not be exported, with a readable reason.
+type Failure struct {
+	EntryID   string `json:"entryId"`
+	JournalID string `json:"journalId,omitempty"`
+	Reason    string `json:"reason"`
+}
+
+// Queue is the export queue and the Medici ledger. internal/medici implements it on MongoDB.
+type Queue interface {
+	// Claim moves the date's queued entries to exporting, stamped with the batch date and generation, in one
+	// update, and returns how many entries the batch holds (newly claimed and claimed before).
+	Claim(ctx context.Context, b Batch, now time.Time) (int64, error)
+	// Read calls fn with the batch's entries in _id order, a page at a time.
+	Read(ctx context.Context, b Batch, fn func([]Entry) error) error
+	// MarkFailed marks entries failed, with their reasons.
+	MarkFailed(ctx context.Context, b Batch, failures []Failure, now time.Time) error
+	// MarkExported marks every entry still exporting for the date as completed in f, and returns how many it
+	// changed. It is idempotent.
+	MarkExported(ctx context.Context, b Batch, f File, now time.Time) (int64, error)
+	// CountFailed counts the date's failed entries.
+	CountFailed(ctx context.Context, date string) (int64, error)
+	// LogExport writes or replaces the app's export log for the date.
+	LogExport(ctx context.Context, s Summary, now time.Time) error
+}
+
+// File is a CSV file stored in Drive.
+type File struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	WebViewLink string            `json:"webViewLink,omitempty"`
+	Properties  map[string]string `json:"appProperties,omitempty"`
+}
+
+// NewFile describes a file to upload.
+type NewFile struct {
+	Name       string
+	Date       string
+	Generation int64
+}
+
+// Drive stores the CSV. internal/drive implements it on Drive v3.
+type Drive interface {
+	// Find lists the live (not trashed) files made for the date in the export folder.
+	Find(ctx context.Context, date string) ([]File, error)
+	// Upload streams body into a new file and returns it once Drive holds all of it.
+	Upload(ctx context.Context, f NewFile, body io.Reader) (File, error)
+	// Finalize sets the properties known only once the content is complete (row count, SHA-256).
+	Finalize(ctx context.Context, id string, props map[string]string) error
+	// Trash moves a file to Drive's trash, where it stays recoverable for 30 days.
+	Trash(ctx context.Context, id string) error
+}
+
+// Summary is what one export did: the JSON answer, the lock's record and the app's log.
+type Summary struct {
+	Date            string    `json:"date"`
+	Rows            int64     `json:"rows"`
+	Journals        int64     `json:"journals"`
+	EntriesClaimed  int64     `json:"entriesClaimed"`
+	EntriesExported int64     `json:"entriesExported"`
+	EntriesFailed   int64     `json:"entriesFailed"`
+	DebitTotal      string    `json:"debitTotal"`
+	CreditTotal     string    `json:"creditTotal"`
+	FileID          string    `json:"fileId,omitempty"`
+	FileName        string    `json:"fileName"`
+	WebViewLink     string    `json:"webViewLink,omitempty"`
+	SHA256          string    `json:"sha256"`
+	Bytes           int64     `json:"bytes"`
+	Failures        []Failure `json:"failures,omitempty"` // the first MaxListedFailures failures of this attempt
+	Generation      int64     `json:"generation"`
+	Attempt         int64     `json:"attempt"`
+	DurationMS      int64     `json:"durationMs"`
+	FinishedAt      time.Time `json:"finishedAt,omitzero"`
+	DryRun          bool      `json:"dryRun,omitempty"`
+}
+
+// MaxListedFailures bounds how many failures a summary lists; the count covers them all.
+const MaxListedFailures = 20

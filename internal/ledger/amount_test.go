@@ -1,0 +1,102 @@
+package ledger_test
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/siamledger/ledger-export/internal/ledger"
+)
+
+func TestAmountFromFloat(t *testing.T) {
+	tests := []struct {
+		name string
+		in   float64
+		want string
+	}{
+		{"zero", 0, "0.00"},
+		{"point one plus point two", 0.1 + 0.2, "0.30"},
+		{"whole", 1500, "1500.00"},
+		{"negative", -12.5, "-12.50"},
+		{"negative under one", -0.5, "-0.50"},
+		{"half rounds away from zero", 1.005, "1.01"},
+		{"negative half rounds away from zero", -1.005, "-1.01"},
+		{"below half rounds down", 2.004, "2.00"},
+		{"large", 987654321012.34, "987654321012.34"},
+		{"tiny", 1e-9, "0.00"},
+		{"exponent form", 1.5e6, "1500000.00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ledger.AmountFromFloat(tt.in)
+			if err != nil {
+				t.Fatalf("AmountFromFloat(%v) error = %v, want nil", tt.in, err)
+			}
+			if got.String() != tt.want {
+				t.Errorf("AmountFromFloat(%v) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAmountFromFloatRejects(t *testing.T) {
+	for _, in := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 1e16, -1e300} {
+		if got, err := ledger.AmountFromFloat(in); !errors.Is(err, ledger.ErrAmount) {
+			t.Errorf("AmountFromFloat(%v) = %v, %v; want ErrAmount", in, got, err)
+		}
+	}
+}
+
+func TestAmountFromDecimal(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"0.1", "0.10"},
+		{"12.345", "12.35"},
+		{"-12.345", "-12.35"},
+		{"12.344999", "12.34"},
+		{"1E+3", "1000.00"},
+		{"-0", "0.00"},
+		{"99999999999999.99", "99999999999999.99"},
+		{"0.005", "0.01"},
+	}
+	for _, tt := range tests {
+		got, err := ledger.AmountFromDecimal(tt.in)
+		if err != nil || got.String() != tt.want {
+			t.Errorf("AmountFromDecimal(%q) = %s, %v; want %s, nil", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "abc", "NaN", "Infinity", "1/3", "1e30"} {
+		if got, err := ledger.AmountFromDecimal(bad); !errors.Is(err, ledger.ErrAmount) {
+			t.Errorf("AmountFromDecimal(%q) = %v, %v; want ErrAmount", bad, got, err)
+		}
+	}
+}
+
+func TestAmountFromInt(t *testing.T) {
+	if got, err := ledger.AmountFromInt(-42); err != nil || got.String() != "-42.00" {
+		t.Errorf("AmountFromInt(-42) = %s, %v; want -42.00, nil", got, err)
+	}
+	if _, err := ledger.AmountFromInt(math.MaxInt64); !errors.Is(err, ledger.ErrAmount) {
+		t.Errorf("AmountFromInt(MaxInt64) error = %v, want ErrAmount", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	line := func(d, c ledger.Amount) ledger.Line { return ledger.Line{Debit: d, Credit: c} }
+	tests := []struct {
+		name string
+		j    ledger.Journal
+		want error
+	}{
+		{"balanced", ledger.Journal{LineCount: 2, Lines: []ledger.Line{line(150000, 0), line(0, 150000)}}, nil},
+		{"no lines", ledger.Journal{LineCount: -1}, ledger.ErrNoLines},
+		{"unbalanced by a satang", ledger.Journal{LineCount: -1, Lines: []ledger.Line{line(10001, 0), line(0, 10000)}}, ledger.ErrUnbalanced},
+		{"missing line", ledger.Journal{LineCount: 3, Lines: []ledger.Line{line(1, 0), line(0, 1)}}, ledger.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.j.Check(); !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Errorf("Check() = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,215 @@
+package medici_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/event"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/siamledger/ledger-export/internal/demo"
+	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/ledger"
+	"github.com/siamledger/ledger-export/internal/medici"
+	"github.com/siamledger/ledger-export/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+var (
+	bkk         = mustZone("Asia/Bangkok")
+	cutoff      = time.Date(2026, 11, 28, 18, 0, 0, 0, bkk)
+	collections = medici.Collections{Queue: "exportqueues", Journals: "medici_journals", Transactions: "medici_transactions", ExportLogs: "exportlogs"}
+)
+
+func mustZone(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// commands counts the commands the driver sends, by name.
+type commands struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *commands) monitor() *event.CommandMonitor {
+	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.n[e.CommandName]++
+	}}
+}
+
+func (c *commands) reset() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = map[string]int{}
+	return n
+}
+
+func setup(t *testing.T, d demo.Data, batch int) (*medici.Store, *mongo.Database, *commands) {
+	t.Helper()
+	seedDB, uri := testenv.MongoDB(t)
+	if err := demo.Seed(t.Context(), seedDB, demo.Collections{Queue: collections.Queue, Journals: collections.Journals, Transactions: collections.Transactions}, d); err != nil {
+		t.Fatalf("demo.Seed: %v", err)
+	}
+	cmds := &commands{n: map[string]int{}}
+	c, err := mongo.Connect(t.Context(), options.Client().ApplyURI(uri).SetMonitor(cmds.monitor()))
+	if err != nil {
+		t.Fatalf("mongo.Connect: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+	db := c.Database(seedDB.Name())
+	s := medici.New(db, collections, medici.Options{BatchSize: batch, CallTimeout: 30 * time.Second, Mapper: medici.Mapper{Location: bkk}})
+	return s, db, cmds
+}
+
+func TestClaimReadMark(t *testing.T) {
+	d := demo.Generate(demo.Options{Journals: 45, Seed: 1, From: cutoff.Add(-20 * time.Hour), To: cutoff.Add(-time.Hour), Broken: true})
+	// One entry queued exactly at the cutoff belongs to the next day.
+	late := demo.Generate(demo.Options{Journals: 1, Seed: 2, From: cutoff.Add(-time.Second), To: cutoff})
+	d.Journals = append(d.Journals, late.Journals...)
+	d.Transactions = append(d.Transactions, late.Transactions...)
+	d.Queue = append(d.Queue, late.Queue...)
+	s, db, cmds := setup(t, d, 10)
+	ctx := t.Context()
+	b := export.Batch{Date: "2026-11-28", Cutoff: cutoff, Generation: 1}
+
+	cmds.reset()
+	n, err := s.Claim(ctx, b, time.Now())
+	if err != nil || n != int64(d.Valid+d.Invalid) {
+		t.Fatalf("Claim() = %d, %v; want %d (every entry before the cutoff, none at it)", n, err, d.Valid+d.Invalid)
+	}
+	if got := cmds.reset(); got["update"] != 1 || len(got) != 1 {
+		t.Errorf("Claim() sent %v, want exactly one update command", got)
+	}
+
+	var (
+		valid, pages int
+		failures     []export.Failure
+		lastID       string
+	)
+	err = s.Read(ctx, b, func(page []export.Entry) error {
+		pages++
+		for _, e := range page {
+			if e.ID <= lastID {
+				t.Errorf("Read() gave %s after %s, want _id order", e.ID, lastID)
+			}
+			lastID = e.ID
+			if err := e.Err; err != nil || e.Journal.Check() != nil {
+				if err == nil {
+					err = e.Journal.Check()
+				}
+				failures = append(failures, export.Failure{EntryID: e.ID, JournalID: e.JournalID, Reason: err.Error()})
+				continue
+			}
+			valid++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Read() = %v", err)
+	}
+	if valid != d.Valid || len(failures) != d.Invalid {
+		t.Errorf("Read() gave %d valid and %d failed entries, want %d and %d: %v", valid, len(failures), d.Valid, d.Invalid, failures)
+	}
+	got := cmds.reset()
+	// 49 entries in pages of 10: five pages, each one find for the queue, journals and lines.
+	if pages != 5 || got["find"] != 3*pages || len(got) != 1 {
+		t.Errorf("Read() took %d pages and sent %v, want 5 pages of 3 finds each and nothing else", pages, got)
+	}
+
+	if err := s.MarkFailed(ctx, b, failures, time.Now()); err != nil {
+		t.Fatalf("MarkFailed() = %v", err)
+	}
+	if nf, err := s.CountFailed(ctx, b.Date); err != nil || nf != int64(d.Invalid) {
+		t.Errorf("CountFailed() = %d, %v; want %d", nf, err, d.Invalid)
+	}
+	cmds.reset()
+	nm, err := s.MarkExported(ctx, b, export.File{ID: "file-1", WebViewLink: "https://drive/x"}, time.Now())
+	if err != nil || nm != int64(d.Valid) {
+		t.Errorf("MarkExported() = %d, %v; want %d", nm, err, d.Valid)
+	}
+	if got := cmds.reset(); got["update"] != 1 {
+		t.Errorf("MarkExported() sent %v, want one update", got)
+	}
+	again, err := s.MarkExported(ctx, b, export.File{ID: "file-1"}, time.Now())
+	if err != nil || again != 0 {
+		t.Errorf("second MarkExported() = %d, %v; want 0 (idempotent)", again, err)
+	}
+
+	count := func(f bson.D) int64 {
+		n, err := db.Collection(collections.Queue).CountDocuments(ctx, f)
+		if err != nil {
+			t.Fatalf("CountDocuments(%v): %v", f, err)
+		}
+		return n
+	}
+	if c := count(bson.D{{Key: "status", Value: "completed"}, {Key: "metadata.fileId", Value: "file-1"}, {Key: "batchDate", Value: b.Date}}); c != int64(d.Valid) {
+		t.Errorf("completed entries in file-1 = %d, want %d", c, d.Valid)
+	}
+	if c := count(bson.D{{Key: "status", Value: "queued"}}); c != 1 {
+		t.Errorf("entries still queued = %d, want 1 (the one at the cutoff)", c)
+	}
+	var failed bson.M
+	if err := db.Collection(collections.Queue).FindOne(ctx, bson.D{{Key: "status", Value: "failed"}, {Key: "error", Value: bson.D{{Key: "$regex", Value: "does not balance"}}}}).Decode(&failed); err != nil {
+		t.Errorf("find the unbalanced entry marked failed with its reason: %v", err)
+	}
+}
+
+func TestReadMissingJournalIsAFailedEntry(t *testing.T) {
+	d := demo.Generate(demo.Options{Journals: 0, Seed: 3, From: cutoff.Add(-time.Hour), To: cutoff.Add(-time.Minute), Broken: true})
+	s, _, _ := setup(t, d, 1000)
+	b := export.Batch{Date: "2026-11-28", Cutoff: cutoff, Preview: true}
+	reasons := map[error]int{}
+	err := s.Read(t.Context(), b, func(page []export.Entry) error {
+		for _, e := range page {
+			err := e.Err
+			if err == nil {
+				err = e.Journal.Check()
+			}
+			for _, want := range []error{ledger.ErrNotFound, ledger.ErrUnbalanced, ledger.ErrMalformed, ledger.ErrNoLines} {
+				if errors.Is(err, want) {
+					reasons[want]++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Read(preview) = %v", err)
+	}
+	for _, want := range []error{ledger.ErrNotFound, ledger.ErrUnbalanced, ledger.ErrMalformed, ledger.ErrNoLines} {
+		if reasons[want] != 1 {
+			t.Errorf("Read(preview) entries failing with %v = %d, want 1 (all: %v)", want, reasons[want], reasons)
+		}
+	}
+}
+
+func TestLogExportIsOnePerDate(t *testing.T) {
+	s, db, _ := setup(t, demo.Data{}, 10)
+	for i := range 2 {
+		if err := s.LogExport(t.Context(), export.Summary{Date: "2026-11-28", Rows: int64(10 + i), FileID: "f"}, time.Now()); err != nil {
+			t.Fatalf("LogExport() = %v", err)
+		}
+	}
+	var logs []bson.M
+	cur, err := db.Collection(collections.ExportLogs).Find(t.Context(), bson.D{})
+	if err == nil {
+		err = cur.All(t.Context(), &logs)
+	}
+	if err != nil || len(logs) != 1 || logs[0]["rows"] != int64(11) || logs[0]["action"] != "csv_generated" {
+		t.Errorf("export logs = %v, %v; want one csv_generated log with rows 11", logs, err)
+	}
+}
