@@ -119,4 +119,3 @@ func redact(msg, secret string) string {
 	}
 	return strings.ReplaceAll(msg, secret, "[redacted]")
 }
-

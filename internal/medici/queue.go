@@ -149,7 +149,7 @@ func (s *Store) page(ctx context.Context, filter bson.D, after any) ([]export.En
 		f = bson.D{{Key: "$and", Value: bson.A{filter, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}}}}
 	}
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(s.batchSize)).
-		SetBatchSize(int32(s.batchSize)+1).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}})
+		SetBatchSize(int32(s.batchSize) + 1).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}})
 	cur, err := s.queue.Find(ctx, f, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("find queue page: %w", err)
