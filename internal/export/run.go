@@ -110,20 +110,20 @@ func (r *Runner) batch(req Request, now time.Time) (Batch, error) {
 // class and Permanent tell the caller how to answer.
 func (r *Runner) Run(ctx context.Context, req Request) (Report, error) {
 	start := r.Now()
+	began := time.Now() // durations are real elapsed time, whatever the injected clock says
 	b, err := r.batch(req, start)
 	if err != nil {
 		return Report{Outcome: OutcomeFailed, Date: req.Date}, &Error{Step: "request", Class: ClassValidation, Err: err}
 	}
 	log := r.Logger.With("batchDate", b.Date)
 	log.InfoContext(ctx, "export started", "dryRun", req.DryRun, "cutoff", b.Cutoff.Format(time.RFC3339))
-	rep, err := r.run(ctx, b, req.DryRun, start)
+	rep, err := r.run(ctx, b, req.DryRun, start, began)
 	rep.Date = b.Date
-	if rep.Summary != nil && (rep.Outcome == OutcomeExported || rep.Outcome == OutcomeDryRun) {
-		rep.Summary.DurationMS = time.Since(start).Milliseconds()
-	}
-	attrs := []any{"outcome", rep.Outcome, "lock", rep.Lock, "durationMs", time.Since(start).Milliseconds()}
+	attrs := []any{"outcome", rep.Outcome, "lock", rep.Lock, "durationMs", time.Since(began).Milliseconds()}
 	if rep.Summary != nil {
-		attrs = append(attrs, "summary", rep.Summary)
+		logged := *rep.Summary
+		logged.Failures = nil // reasons can quote amounts; the count is logged, the list is in the answer
+		attrs = append(attrs, "summary", logged)
 	}
 	if err != nil {
 		var e *Error
@@ -136,7 +136,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (Report, error) {
 	return rep, nil
 }
 
-func (r *Runner) run(ctx context.Context, b Batch, dryRun bool, start time.Time) (Report, error) {
+func (r *Runner) run(ctx context.Context, b Batch, dryRun bool, start, began time.Time) (Report, error) {
 	if dryRun {
 		b.Preview = true
 		s, err := r.encode(ctx, b, io.Discard, false)
@@ -145,6 +145,7 @@ func (r *Runner) run(ctx context.Context, b Batch, dryRun bool, start time.Time)
 		}
 		s.DryRun = true
 		s.FileName = r.FileName(b.Date)
+		s.DurationMS = time.Since(began).Milliseconds()
 		return Report{Outcome: OutcomeDryRun, Summary: &s}, nil
 	}
 
@@ -164,7 +165,7 @@ func (r *Runner) run(ctx context.Context, b Batch, dryRun bool, start time.Time)
 	}
 
 	b.Generation = acq.Lease.Generation
-	s, err := r.export(ctx, b, acq)
+	s, err := r.export(ctx, b, acq, began)
 	if err != nil {
 		e := stepError("export", ClassMongo, err)
 		rep.Outcome = OutcomeFailed
@@ -183,7 +184,7 @@ func (r *Runner) run(ctx context.Context, b Batch, dryRun bool, start time.Time)
 }
 
 // export does the work under a lease: it continues from the phase the record reached.
-func (r *Runner) export(ctx context.Context, b Batch, acq Acquisition) (Summary, error) {
+func (r *Runner) export(ctx context.Context, b Batch, acq Acquisition, began time.Time) (Summary, error) {
 	rec := acq.Record
 	phase := rec.State
 	if phase == StateFailed {
@@ -211,6 +212,7 @@ func (r *Runner) export(ctx context.Context, b Batch, acq Acquisition) (Summary,
 		return Summary{}, stepError("mark", ClassMongo, err)
 	}
 	s.FinishedAt = r.Now().UTC()
+	s.DurationMS = time.Since(began).Milliseconds() // this attempt's time; earlier attempts are not counted
 	if err := r.Queue.LogExport(ctx, s, r.Now()); err != nil {
 		return Summary{}, stepError("log", ClassMongo, err)
 	}

@@ -175,7 +175,7 @@ func seed(ctx context.Context, uri string, cutoff time.Time, journals int) error
 		return nil
 	}
 	d := demo.Generate(demo.Options{Journals: journals, Seed: uint64(cutoff.Unix()), From: from.Add(time.Hour), To: cutoff.Add(-time.Minute), Broken: true})
-	fmt.Fprintf(os.Stderr, "local: seeding %d journals (%d broken entries) for the day before %s\n", d.Valid+d.Invalid, d.Invalid, cutoff.Format(time.RFC3339))
+	fmt.Fprintf(os.Stderr, "local: seeding %d queue entries (%d of them broken on purpose) for the day before %s\n", d.Valid+d.Invalid, d.Invalid, cutoff.Format(time.RFC3339))
 	return demo.Seed(ctx, db, demo.Collections{Queue: "exportqueues", Journals: "medici_journals", Transactions: "medici_transactions"}, d)
 }
 

@@ -1,0 +1,29 @@
+# ledger-export: the README's two set-up commands are `make run` and `make test`.
+GO ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+export JAVA_TOOL_OPTIONS ?= -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+
+.PHONY: run test lint fmt ci clean
+
+## run: a real export on this machine: embedded FerretDB, the Firestore emulator and the fake Drive, all local
+run:
+	$(GO) run ./function/cmd/local -dir .local
+
+## test: unit and integration tests with -race against the real emulator, FerretDB and the fake Drive
+test:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+## lint: gofmt, go vet and staticcheck must be clean
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## ci: what .ci/run runs
+ci: lint test deploy-check
+
+clean:
+	rm -rf .local dist
+
+include scripts/deploy.mk

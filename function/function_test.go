@@ -1,0 +1,592 @@
+package function_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo"
+	drivev3 "google.golang.org/api/drive/v3"
+	"google.golang.org/api/option"
+
+	"github.com/siamledger/ledger-export/function"
+	"github.com/siamledger/ledger-export/internal/csvfile"
+	"github.com/siamledger/ledger-export/internal/demo"
+	"github.com/siamledger/ledger-export/internal/drive"
+	"github.com/siamledger/ledger-export/internal/drivefake"
+	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/lease"
+	"github.com/siamledger/ledger-export/internal/medici"
+	"github.com/siamledger/ledger-export/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+const (
+	folder = "exports-folder"
+	date   = "2026-11-28"
+)
+
+var (
+	bkk    = mustZone("Asia/Bangkok")
+	cutoff = time.Date(2026, 11, 28, 18, 0, 0, 0, bkk) // 11:00 UTC
+)
+
+func mustZone(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// clock is a settable time source shared by the handler under test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+type env struct {
+	t     *testing.T
+	h     *function.Handler
+	fake  *drivefake.Server
+	db    *mongo.Database
+	fs    *firestore.Client
+	clock *clock
+	vars  map[string]string
+	logs  *logBuffer
+}
+
+// newEnv wires a handler to FerretDB, the Firestore emulator and the fake Drive, all private to the test.
+func newEnv(t *testing.T, extra map[string]string, faults ...drivefake.Fault) *env {
+	t.Helper()
+	db, uri := testenv.MongoDB(t)
+	fs, project := testenv.Firestore(t)
+	fake, err := drivefake.NewServer(drivefake.Options{Folders: []string{folder}, Faults: faults})
+	if err != nil {
+		t.Fatalf("drivefake.NewServer: %v", err)
+	}
+	t.Cleanup(fake.Close)
+	vars := map[string]string{
+		"MONGODB_URI":       uri,
+		"MONGODB_DATABASE":  db.Name(),
+		"DRIVE_FOLDER_ID":   folder,
+		"DRIVE_ENDPOINT":    fake.URL(),
+		"FIRESTORE_PROJECT": project,
+		"LEASE_DURATION":    "65m",
+		"CHUNK_SIZE":        "262144",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	e := &env{t: t, fake: fake, db: db, fs: fs, clock: &clock{t: cutoff.Add(5 * time.Second)}, vars: vars, logs: &logBuffer{}}
+	e.h = e.handler()
+	return e
+}
+
+// handler builds another instance of the function on the same services, as a second Cloud Run instance would be.
+func (e *env) handler() *function.Handler {
+	h := function.New(func(k string) string { return e.vars[k] }, function.Options{
+		Now: e.clock.Now, Logger: newLogger(e.logs, e.vars["FIRESTORE_PROJECT"]),
+	})
+	if err := h.Err(); err != nil {
+		e.t.Fatalf("function.New: %v", err)
+	}
+	e.t.Cleanup(h.Close)
+	return h
+}
+
+func (e *env) seed(d demo.Data) {
+	e.t.Helper()
+	if err := demo.Seed(e.t.Context(), e.db, demo.Collections{Queue: "exportqueues", Journals: "medici_journals", Transactions: "medici_transactions"}, d); err != nil {
+		e.t.Fatalf("demo.Seed: %v", err)
+	}
+}
+
+type answer struct {
+	Outcome    string          `json:"outcome"`
+	Date       string          `json:"date"`
+	Summary    *export.Summary `json:"summary"`
+	Record     *export.Record  `json:"record"`
+	ErrorClass string          `json:"errorClass"`
+	Error      string          `json:"error"`
+	Healthy    *bool           `json:"healthy"`
+}
+
+// trigger calls the handler as Cloud Scheduler does for the date's 18:00 run.
+func (e *env) trigger(h *function.Handler, body string) (int, answer, http.Header) {
+	e.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	req.Header.Set("X-CloudScheduler", "true")
+	req.Header.Set("X-CloudScheduler-ScheduleTime", cutoff.UTC().Format(time.RFC3339))
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var a answer
+	if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
+		e.t.Fatalf("answer %q is not JSON: %v", rec.Body.String(), err)
+	}
+	return rec.Code, a, rec.Header()
+}
+
+func (e *env) get(path string) (int, answer) {
+	e.t.Helper()
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	var a answer
+	if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
+		e.t.Fatalf("GET %s answer %q is not JSON: %v", path, rec.Body.String(), err)
+	}
+	return rec.Code, a
+}
+
+// liveFile returns the date's only live file, failing the test when there is not exactly one.
+func (e *env) liveFile() drivefake.File {
+	e.t.Helper()
+	files := e.fake.LiveFiles(folder)
+	if len(files) != 1 {
+		names := []string{}
+		for _, f := range files {
+			names = append(names, f.ID+" "+f.Name)
+		}
+		e.t.Fatalf("live files in the folder = %v, want exactly one", names)
+	}
+	return files[0]
+}
+
+// rows reads a CSV file back with encoding/csv and checks the BOM and the header.
+func rows(t *testing.T, content []byte) [][]string {
+	t.Helper()
+	if !bytes.HasPrefix(content, []byte(csvfile.BOM)) {
+		t.Fatalf("file starts %q, want the UTF-8 BOM", content[:min(len(content), 8)])
+	}
+	recs, err := csv.NewReader(bytes.NewReader(content[len(csvfile.BOM):])).ReadAll()
+	if err != nil {
+		t.Fatalf("csv.ReadAll: %v", err)
+	}
+	if len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(csvfile.Header(nil), ",") {
+		t.Fatalf("header = %v, want %v", recs[:min(1, len(recs))], csvfile.Header(nil))
+	}
+	return recs[1:]
+}
+
+func (e *env) statuses() map[string]int {
+	e.t.Helper()
+	cur, err := e.db.Collection("exportqueues").Find(e.t.Context(), bson.D{})
+	if err != nil {
+		e.t.Fatalf("find queue: %v", err)
+	}
+	var docs []bson.M
+	if err := cur.All(e.t.Context(), &docs); err != nil {
+		e.t.Fatalf("decode queue: %v", err)
+	}
+	out := map[string]int{}
+	for _, d := range docs {
+		out[fmt.Sprint(d["status"])]++
+	}
+	return out
+}
+
+// checkExactlyOnce asserts the invariants of a finished date: one live file, every valid entry in it once and
+// marked completed in it, every broken entry failed, and the lock done.
+func (e *env) checkExactlyOnce(d demo.Data) drivefake.File {
+	e.t.Helper()
+	f := e.liveFile()
+	recs := rows(e.t, f.Content)
+	lines := map[string]int{}
+	entries := map[string]bool{}
+	for _, r := range recs {
+		lines[r[3]]++
+		entries[r[1]] = true
+	}
+	for id, n := range lines {
+		if n != 1 {
+			e.t.Errorf("line %s appears %d times in the file, want once", id, n)
+		}
+	}
+	if len(entries) != d.Valid {
+		e.t.Errorf("file holds %d entries, want %d", len(entries), d.Valid)
+	}
+	n, err := e.db.Collection("exportqueues").CountDocuments(e.t.Context(), bson.D{{Key: "status", Value: "completed"}, {Key: "metadata.fileId", Value: f.ID}})
+	if err != nil || n != int64(d.Valid) {
+		e.t.Errorf("entries completed in file %s = %d, %v; want %d", f.ID, n, err, d.Valid)
+	}
+	if got := e.statuses(); got["completed"] != d.Valid || got["failed"] != d.Invalid || len(got) != 2 && d.Invalid > 0 {
+		e.t.Errorf("queue statuses = %v, want %d completed and %d failed", got, d.Valid, d.Invalid)
+	}
+	sum := sha256.Sum256(f.Content)
+	if f.AppProperties["sha256"] != hex.EncodeToString(sum[:]) || f.AppProperties["exportDate"] != date {
+		e.t.Errorf("file appProperties = %v, want exportDate %s and the content's sha256 %x", f.AppProperties, date, sum)
+	}
+	code, a := e.get("/?date=" + date)
+	if code != http.StatusOK || a.Record == nil || a.Record.State != export.StateDone {
+		e.t.Errorf("GET /?date=%s = %d %+v, want 200 and state done", date, code, a.Record)
+	}
+	return f
+}
+
+func demoData(journals int) demo.Data {
+	return demo.Generate(demo.Options{Journals: journals, Seed: 7, From: cutoff.Add(-23 * time.Hour), To: cutoff.Add(-time.Minute), Broken: true})
+}
+
+func TestExportMarksAndLocks(t *testing.T) {
+	e := newEnv(t, nil)
+	d := demoData(40)
+	e.seed(d)
+
+	code, a, _ := e.trigger(e.h, "")
+	if code != http.StatusOK || a.Outcome != "exported" || a.Summary == nil {
+		t.Fatalf("trigger = %d %+v, want 200 exported", code, a)
+	}
+	f := e.checkExactlyOnce(d)
+	s := a.Summary
+	if s.FileID != f.ID || s.FileName != "ledger-export_2026-11-28.csv" || f.Name != s.FileName {
+		t.Errorf("summary file %s %q, stored %s %q; want the same file named ledger-export_2026-11-28.csv", s.FileID, s.FileName, f.ID, f.Name)
+	}
+	if s.EntriesExported != int64(d.Valid) || s.EntriesFailed != int64(d.Invalid) || s.Rows != int64(len(rows(t, f.Content))) {
+		t.Errorf("summary exported %d failed %d rows %d, want %d, %d and the file's row count", s.EntriesExported, s.EntriesFailed, s.Rows, d.Valid, d.Invalid)
+	}
+	if s.DebitTotal != s.CreditTotal || s.DebitTotal == "0.00" {
+		t.Errorf("summary totals debit %s credit %s, want equal and non-zero", s.DebitTotal, s.CreditTotal)
+	}
+	if len(s.Failures) != d.Invalid {
+		t.Errorf("summary lists %d failures, want %d: %+v", len(s.Failures), d.Invalid, s.Failures)
+	}
+	var log bson.M
+	if err := e.db.Collection("exportlogs").FindOne(t.Context(), bson.D{{Key: "action", Value: "csv_generated"}, {Key: "batchDate", Value: date}}).Decode(&log); err != nil || log["fileId"] != f.ID {
+		t.Errorf("export log = %v, %v; want one for %s naming file %s", log, err, date, f.ID)
+	}
+	for _, want := range []string{`"message":"export started"`, `"message":"export finished"`, `"severity":"INFO"`, `"logging.googleapis.com/trace":"projects/` + e.vars["FIRESTORE_PROJECT"] + `/traces/4bf92f3577b34da6a3ce929d0e0e4736"`} {
+		if !strings.Contains(e.logs.String(), want) {
+			t.Errorf("logs lack %s:\n%s", want, e.logs.String())
+		}
+	}
+	if strings.Contains(e.logs.String(), e.vars["MONGODB_URI"]) {
+		t.Errorf("logs contain the MongoDB URI")
+	}
+
+	// A second trigger, Cloud Scheduler's retry or a manual one, changes nothing and answers the same summary.
+	before := len(e.fake.Requests())
+	code, again, _ := e.trigger(e.handler(), "")
+	if code != http.StatusOK || again.Outcome != "already_done" || again.Summary == nil || again.Summary.SHA256 != s.SHA256 {
+		t.Errorf("second trigger = %d %+v, want 200 already_done with sha256 %s", code, again, s.SHA256)
+	}
+	if after := len(e.fake.Requests()); after != before {
+		t.Errorf("second trigger sent %d requests to Drive, want none", after-before)
+	}
+	e.checkExactlyOnce(d)
+
+	code, h := e.get("/health")
+	if code != http.StatusOK || h.Healthy == nil || !*h.Healthy || h.Date != date {
+		t.Errorf("GET /health = %d %+v, want 200 healthy for %s", code, h, date)
+	}
+	e.clock.Set(cutoff.Add(27 * time.Hour))
+	if code, h := e.get("/health"); code != http.StatusServiceUnavailable || h.Healthy == nil || *h.Healthy {
+		t.Errorf("GET /health 27 h later = %d %+v, want 503 unhealthy", code, h)
+	}
+}
+
+// insertJournal stores one Medici journal with its lines and queues it, and returns the queue entry's id.
+func insertJournal(t *testing.T, db *mongo.Database, at time.Time, memo string, lines ...bson.D) primitive.ObjectID {
+	t.Helper()
+	ctx := t.Context()
+	jid := primitive.NewObjectIDFromTimestamp(at)
+	var ids bson.A
+	for i, l := range lines {
+		tid := primitive.NewObjectIDFromTimestamp(at.Add(time.Duration(i) * time.Second))
+		ids = append(ids, tid)
+		doc := append(bson.D{{Key: "_id", Value: tid}, {Key: "_journal", Value: jid}, {Key: "datetime", Value: at}, {Key: "book", Value: "main"}, {Key: "memo", Value: memo}}, l...)
+		if _, err := db.Collection("medici_transactions").InsertOne(ctx, doc); err != nil {
+			t.Fatalf("insert line: %v", err)
+		}
+	}
+	if _, err := db.Collection("medici_journals").InsertOne(ctx, bson.D{{Key: "_id", Value: jid}, {Key: "datetime", Value: at}, {Key: "memo", Value: memo}, {Key: "book", Value: "main"}, {Key: "_transactions", Value: ids}}); err != nil {
+		t.Fatalf("insert journal: %v", err)
+	}
+	qid := primitive.NewObjectIDFromTimestamp(at)
+	if _, err := db.Collection("exportqueues").InsertOne(ctx, bson.D{{Key: "_id", Value: qid}, {Key: "entryId", Value: jid}, {Key: "exportPath", Value: "scheduled"}, {Key: "status", Value: "queued"}, {Key: "createdAt", Value: at}}); err != nil {
+		t.Fatalf("insert queue entry: %v", err)
+	}
+	return qid
+}
+
+func line(account string, debit, credit any) bson.D {
+	return bson.D{{Key: "accounts", Value: account}, {Key: "debit", Value: debit}, {Key: "credit", Value: credit}}
+}
+
+// TestCSVBytes pins the whole file for a small batch: BOM, CRLF, quoting, Thai text, formula neutralising,
+// exact money from doubles, posted_at in Bangkok time, voided flags and the row order.
+func TestCSVBytes(t *testing.T) {
+	e := newEnv(t, nil)
+	at := time.Date(2026, 11, 28, 2, 30, 0, 0, time.UTC) // 09:30 in Bangkok
+	q1 := insertJournal(t, e.db, at, "ค่าเช่าสำนักงาน, \"พฤศจิกายน\"",
+		line("Expenses:Rent", 0.1+0.2, 0.0), line("Assets:Bank:KBank", 0.0, 0.3))
+	q2 := insertJournal(t, e.db, at.Add(time.Hour), `=HYPERLINK("http://evil.example","ดูเอกสาร")`,
+		line("-Assets:Cash", 1234567.891, 0.0), line("@Revenue:Sales", 0.0, 1234567.89))
+	code, a, _ := e.trigger(e.h, "")
+	if code != http.StatusOK {
+		t.Fatalf("trigger = %d %+v, want 200", code, a)
+	}
+	f := e.liveFile()
+	var j1, j2 bson.M
+	_ = e.db.Collection("exportqueues").FindOne(t.Context(), bson.D{{Key: "_id", Value: q1}}).Decode(&j1)
+	_ = e.db.Collection("exportqueues").FindOne(t.Context(), bson.D{{Key: "_id", Value: q2}}).Decode(&j2)
+	lineIDs := func(q primitive.ObjectID) (string, []string) {
+		var qd bson.M
+		if err := e.db.Collection("exportqueues").FindOne(t.Context(), bson.D{{Key: "_id", Value: q}}).Decode(&qd); err != nil {
+			t.Fatalf("find queue entry: %v", err)
+		}
+		jid := qd["entryId"].(primitive.ObjectID)
+		cur, err := e.db.Collection("medici_transactions").Find(t.Context(), bson.D{{Key: "_journal", Value: jid}})
+		if err != nil {
+			t.Fatalf("find lines: %v", err)
+		}
+		var ls []bson.M
+		_ = cur.All(t.Context(), &ls)
+		var ids []string
+		for _, l := range ls {
+			ids = append(ids, l["_id"].(primitive.ObjectID).Hex())
+		}
+		if len(ids) == 2 && ids[0] > ids[1] {
+			ids[0], ids[1] = ids[1], ids[0]
+		}
+		return jid.Hex(), ids
+	}
+	jid1, l1 := lineIDs(q1)
+	jid2, l2 := lineIDs(q2)
+	want := csvfile.BOM + "batch_date,entry_id,journal_id,line_id,posted_at,book,account,debit,credit,memo,voided\r\n" +
+		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T09:30:00+07:00,main,Expenses:Rent,0.30,0.00,\"ค่าเช่าสำนักงาน, \"\"พฤศจิกายน\"\"\",false\r\n", q1.Hex(), jid1, l1[0]) +
+		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T09:30:00+07:00,main,Assets:Bank:KBank,0.00,0.30,\"ค่าเช่าสำนักงาน, \"\"พฤศจิกายน\"\"\",false\r\n", q1.Hex(), jid1, l1[1]) +
+		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T10:30:00+07:00,main,'-Assets:Cash,1234567.89,0.00,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"ดูเอกสาร\"\")\",false\r\n", q2.Hex(), jid2, l2[0]) +
+		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T10:30:00+07:00,main,'@Revenue:Sales,0.00,1234567.89,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"ดูเอกสาร\"\")\",false\r\n", q2.Hex(), jid2, l2[1])
+	if string(f.Content) != want {
+		t.Errorf("file content =\n%q\nwant\n%q", f.Content, want)
+	}
+}
+
+func TestConcurrentTriggersExportOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	d := demoData(30)
+	e.seed(d)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		codes = map[string]int{}
+	)
+	for range 10 {
+		h := e.handler() // ten instances, as Cloud Run would scale them
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, a, hdr := e.trigger(h, "")
+			mu.Lock()
+			defer mu.Unlock()
+			codes[fmt.Sprintf("%d %s", code, a.Outcome)]++
+			if code == http.StatusConflict && hdr.Get("Retry-After") == "" {
+				t.Errorf("409 answer without Retry-After")
+			}
+		}()
+	}
+	wg.Wait()
+	if codes["200 exported"] != 1 || codes["200 exported"]+codes["409 busy"]+codes["200 already_done"] != 10 {
+		t.Errorf("10 concurrent triggers answered %v, want one 200 exported and the rest 409 busy or 200 already_done", codes)
+	}
+	e.checkExactlyOnce(d)
+	uploads := 0
+	for _, s := range e.fake.Sessions() {
+		if s.Complete {
+			uploads++
+		}
+	}
+	for _, r := range e.fake.Requests() {
+		if r.Op == drivefake.OpMultipart {
+			uploads++
+		}
+	}
+	if uploads != 1 {
+		t.Errorf("Drive received %d completed uploads, want 1", uploads)
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	d := demoData(12)
+	e.seed(d)
+	code, a, _ := e.trigger(e.h, `{"date":"2026-11-28","dryRun":true}`)
+	if code != http.StatusOK || a.Outcome != "dry_run" || a.Summary == nil || a.Summary.EntriesExported != int64(d.Valid) || a.Summary.EntriesFailed != int64(d.Invalid) {
+		t.Fatalf("dry run = %d %+v, want 200 dry_run counting %d valid and %d failed", code, a, d.Valid, d.Invalid)
+	}
+	if got := e.statuses(); got["queued"] != d.Valid+d.Invalid {
+		t.Errorf("queue after a dry run = %v, want all %d still queued", got, d.Valid+d.Invalid)
+	}
+	if len(e.fake.Requests()) != 0 {
+		t.Errorf("dry run sent %d requests to Drive, want none", len(e.fake.Requests()))
+	}
+	if code, _ := e.get("/?date=" + date); code != http.StatusNotFound {
+		t.Errorf("GET status after a dry run = %d, want 404 (no lock taken)", code)
+	}
+	// The real run then writes exactly the bytes the dry run hashed.
+	code, real, _ := e.trigger(e.h, "")
+	if code != http.StatusOK || real.Summary.SHA256 != a.Summary.SHA256 {
+		t.Errorf("run after dry run = %d, sha256 %s; want 200 and the dry run's %s", code, real.Summary.SHA256, a.Summary.SHA256)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	e := newEnv(t, nil)
+	tests := []struct {
+		name, body string
+		want       int
+	}{
+		{"unknown field", `{"date":"2026-11-28","force":true}`, http.StatusBadRequest},
+		{"bad date", `{"date":"28/11/2026"}`, http.StatusBadRequest},
+		{"impossible date", `{"date":"2026-02-30"}`, http.StatusBadRequest},
+		{"not json", `date=2026-11-28`, http.StatusBadRequest},
+		{"two objects", `{} {}`, http.StatusBadRequest},
+		{"still open", `{"date":"2026-11-29"}`, http.StatusBadRequest},
+		{"beyond backfill", `{"date":"2025-01-01"}`, http.StatusBadRequest},
+		{"too large", `{"date":"` + strings.Repeat("x", 5000) + `"}`, http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, a, _ := e.trigger(e.h, tt.body)
+			if code != tt.want || a.Error == "" {
+				t.Errorf("POST %s = %d %+v, want %d with a message", tt.body[:min(len(tt.body), 40)], code, a, tt.want)
+			}
+		})
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/", nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE / = %d, want 405", rec.Code)
+	}
+}
+
+func TestConfigErrorAnswers500NamingTheVariable(t *testing.T) {
+	h := function.New(func(k string) string {
+		return map[string]string{"MONGODB_URI": "mongodb://u:pw@h", "MONGODB_DATABASE": "x", "FIRESTORE_PROJECT": "p-p-p", "CHUNK_SIZE": "1000"}[k]
+	}, function.Options{Logger: newLogger(io.Discard, "")})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(body, "DRIVE_FOLDER_ID") || !strings.Contains(body, "CHUNK_SIZE") || strings.Contains(body, "pw@") {
+		t.Errorf("POST with a bad configuration = %d %s, want 500 naming DRIVE_FOLDER_ID and CHUNK_SIZE without the password", rec.Code, body)
+	}
+}
+
+// TestDriveFailureMidUploadThenRetry: a chunk fails in a way the client does not retry; the run answers 503 and
+// leaves every entry claimed but not marked, and the next attempt exports each exactly once.
+func TestDriveFailureMidUploadThenRetry(t *testing.T) {
+	fault := drivefake.Fault{Op: drivefake.OpChunk, Chunk: 2, Status: http.StatusForbidden, Reason: "userRateLimitExceeded"}
+	e := newEnv(t, nil, fault)
+	d := demoData(120)
+	// Long memos make the file span several 256 KiB chunks with few documents: FerretDB updates are slow.
+	pad := strings.Repeat("ค่าสินค้าและบริการตามใบแจ้งหนี้ ", 40)
+	for _, doc := range d.Transactions {
+		tx := doc.(bson.D)
+		for i := range tx {
+			if tx[i].Key == "memo" {
+				tx[i].Value = fmt.Sprint(tx[i].Value) + " " + pad
+			}
+		}
+	}
+	e.seed(d)
+
+	code, a, _ := e.trigger(e.h, "")
+	if code != http.StatusServiceUnavailable || a.ErrorClass != string(export.ClassDriveTransient) {
+		t.Fatalf("first trigger = %d %+v, want 503 drive_transient", code, a)
+	}
+	if files := e.fake.LiveFiles(folder); len(files) != 0 {
+		t.Errorf("live files after the failed upload = %d, want 0", len(files))
+	}
+	// Broken entries met before the failure are already failed; every other entry stays claimed, for the retry.
+	if got := e.statuses(); got["exporting"]+got["failed"] != d.Valid+d.Invalid || got["exporting"] < d.Valid {
+		t.Errorf("queue after the failed upload = %v, want all %d valid entries still exporting", got, d.Valid)
+	}
+	if code, st := e.get("/?date=" + date); code != http.StatusOK || st.Record.State != export.StateFailed || st.Record.ErrorClass != export.ClassDriveTransient {
+		t.Errorf("lock after the failed upload = %d %+v, want failed with class drive_transient", code, st.Record)
+	}
+
+	// Cloud Scheduler's retry, five minutes later, takes over at once: the failed attempt released its lease.
+	e.clock.Set(e.clock.Now().Add(5 * time.Minute))
+	code, a, _ = e.trigger(e.handler(), "")
+	if code != http.StatusOK || a.Outcome != "exported" || a.Summary.Attempt != 2 || a.Summary.EntriesFailed != int64(d.Invalid) {
+		t.Fatalf("retry = %d %+v, want 200 exported on attempt 2 with %d failed entries", code, a, d.Invalid)
+	}
+	if a.Summary.Bytes < 2*262144 {
+		t.Errorf("file is %d bytes, want more than two chunks so the fault hit mid-upload", a.Summary.Bytes)
+	}
+	e.checkExactlyOnce(d)
+}
+
+// TestExpiredLeaseTakeover: an attempt locked the date, claimed the batch and uploaded a file, then died before
+// recording it. Triggers during its lease are refused; after it expires, the next attempt takes over with
+// generation 2, trashes the unrecorded file and exports every entry exactly once.
+func TestExpiredLeaseTakeover(t *testing.T) {
+	e := newEnv(t, nil)
+	d := demoData(25)
+	e.seed(d)
+	ctx := t.Context()
+	start := e.clock.Now()
+
+	locks := lease.New(e.fs, "ledger-export-runs", "crashed-instance", 30*time.Second)
+	acq, err := locks.Acquire(ctx, date, start, 65*time.Minute)
+	if err != nil || acq.Outcome != export.LockAcquired {
+		t.Fatalf("crashed attempt Acquire() = %+v, %v", acq, err)
+	}
+	q := medici.New(e.db, medici.Collections{Queue: "exportqueues", Journals: "medici_journals", Transactions: "medici_transactions", ExportLogs: "exportlogs"}, medici.Options{BatchSize: 1000, CallTimeout: 30 * time.Second})
+	if _, err := q.Claim(ctx, export.Batch{Date: date, Cutoff: cutoff, Generation: 1}, start); err != nil {
+		t.Fatalf("crashed attempt Claim() = %v", err)
+	}
+	svc, err := drivev3.NewService(ctx, option.WithEndpoint(e.fake.URL()+"/drive/v3/"), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatalf("drive.NewService: %v", err)
+	}
+	orphan, err := drive.New(svc, drive.Config{FolderID: folder, ChunkSize: 262144, CallTimeout: 30 * time.Second}).
+		Upload(ctx, export.NewFile{Name: "ledger-export_2026-11-28.csv", Date: date, Generation: 1}, strings.NewReader("half a file"))
+	if err != nil {
+		t.Fatalf("crashed attempt Upload() = %v", err)
+	}
+
+	e.clock.Set(start.Add(5 * time.Minute))
+	code, a, hdr := e.trigger(e.h, "")
+	if code != http.StatusConflict || a.Outcome != "busy" || hdr.Get("Retry-After") != "3600" {
+		t.Errorf("trigger during the live lease = %d %s Retry-After %q, want 409 busy Retry-After 3600", code, a.Outcome, hdr.Get("Retry-After"))
+	}
+
+	e.clock.Set(start.Add(66 * time.Minute))
+	code, a, _ = e.trigger(e.handler(), "")
+	if code != http.StatusOK || a.Outcome != "exported" || a.Summary.Generation != 2 || a.Summary.Attempt != 2 {
+		t.Fatalf("trigger after the lease expired = %d %+v, want 200 exported at generation 2", code, a)
+	}
+	if f, ok := e.fake.File(orphan.ID); !ok || !f.Trashed {
+		t.Errorf("the crashed attempt's file %s: found %v trashed %v, want it in the trash", orphan.ID, ok, f.Trashed)
+	}
+	e.checkExactlyOnce(d)
+}

@@ -1,0 +1,78 @@
+# Deploy targets for ledger-export. Included by the top-level Makefile
+# (`include scripts/deploy.mk`); also usable alone: make -f scripts/deploy.mk TARGET.
+#
+#   make package                   zip of go.mod, go.sum and the deployed Go sources -> dist/
+#   make buildpack-check           build that zip the way Google's Go buildpack does, and start it
+#   make tf-validate               terraform fmt + validate + plan, offline (schema-only stub provider)
+#   make tf-static                 static security test of terraform/ (go test ./scripts/tfcheck)
+#   make deploy-check              all three checks above (what CI runs for deployment)
+#   make invoke DATE=YYYY-MM-DD    run or finish that date now (EXPORT_DRY_RUN=1: summary only, changes nothing)
+#   make status [DATE=YYYY-MM-DD]  state of a date, or of the latest run
+#   make health                    GET /health
+#   make run-now                   run the Cloud Scheduler job now
+#
+# invoke/status/health/run-now take GCP_PROJECT, GCP_REGION, FUNCTION_NAME,
+# SCHEDULER_JOB, SCHEDULER_REGION and FUNCTION_URL from the command line or the
+# environment, else from `terraform output`; DRY_RUN=1 prints the command only.
+
+# Paths are computed from this file, so the targets work from any clone folder
+# and whether this fragment is included or run with -f.
+DEPLOY_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+DEPLOY_ARCHIVE ?= $(DEPLOY_ROOT)/dist/ledger-export-source.zip
+# ../shared/terraform-offline sits beside the repository (in CI as here).
+TF_OFFLINE ?= $(abspath $(DEPLOY_ROOT)/../shared/terraform-offline/validate)
+TF_DIR := $(DEPLOY_ROOT)/terraform
+DEPLOY_GO ?= go
+# Local-only packages left out of the archive (tests, make run, demo data).
+PACKAGE_EXCLUDE ?= function/cmd,internal/demo,internal/drivefake,internal/testenv
+
+.PHONY: package buildpack-check tf-validate tf-static deploy-check invoke status health run-now
+
+package:
+	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./scripts/gcfpack pack -root . -exclude $(PACKAGE_EXCLUDE) -o $(DEPLOY_ARCHIVE)
+
+buildpack-check: package
+	@echo "buildpack-check: reproducing GoogleCloudPlatform/buildpacks cmd/go/functions_framework on $(notdir $(DEPLOY_ARCHIVE))"
+	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./scripts/gcfpack check -zip $(DEPLOY_ARCHIVE) -target ExportDaily
+
+# The plan step needs an archive to hash; a placeholder keeps this check
+# independent of the Go code (make package makes the real one).
+tf-validate:
+	@set -e; \
+	if [ -x "$(TF_OFFLINE)" ]; then \
+		echo "tf-validate: OFFLINE schema check: $(TF_OFFLINE) serves the recorded hashicorp/google schema from a stub provider;"; \
+		echo "tf-validate: it checks names, types, references, fmt and the variable validations (plan of example.tfvars),"; \
+		echo "tf-validate: not the provider's own value checks or the Google APIs. With internet, 'terraform init && terraform validate' is the real check."; \
+		tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		printf 'PK\005\006%018d' 0 > "$$tmp/placeholder.zip"; \
+		echo "source_archive = \"$$tmp/placeholder.zip\"" > "$$tmp/archive.tfvars"; \
+		if "$(TF_OFFLINE)" --plan -var-file="$(TF_DIR)/example.tfvars" -var-file="$$tmp/archive.tfvars" "$(TF_DIR)" > "$$tmp/log" 2>&1; then \
+			grep -E '^(==>|Success|Plan:|terraform-offline:)' "$$tmp/log"; \
+		else \
+			cat "$$tmp/log"; echo "tf-validate: FAILED (full output above)"; exit 1; \
+		fi; \
+	else \
+		echo "tf-validate: $(TF_OFFLINE) not found; running the online check (needs the Terraform registry)"; \
+		tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		cp -R "$(TF_DIR)/." "$$tmp/"; rm -rf "$$tmp/.terraform" "$$tmp/.terraform.lock.hcl"; \
+		terraform -chdir="$$tmp" fmt -check -recursive -diff; \
+		terraform -chdir="$$tmp" init -backend=false -input=false; \
+		terraform -chdir="$$tmp" validate; \
+	fi
+
+tf-static:
+	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) test -count=1 ./scripts/tfcheck/
+
+deploy-check: tf-validate tf-static buildpack-check
+
+invoke:
+	@$(DEPLOY_ROOT)/scripts/gcloud.sh invoke "$(DATE)" "$(EXPORT_DRY_RUN)"
+
+status:
+	@$(DEPLOY_ROOT)/scripts/gcloud.sh status "$(DATE)"
+
+health:
+	@$(DEPLOY_ROOT)/scripts/gcloud.sh health
+
+run-now:
+	@$(DEPLOY_ROOT)/scripts/gcloud.sh run-now
