@@ -2,6 +2,7 @@ package function_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -20,7 +21,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
-	drivev3 "google.golang.org/api/drive/v3"
 	"google.golang.org/api/option"
 
 	"github.com/siamledger/ledger-export/function"
@@ -112,8 +112,13 @@ func newEnv(t *testing.T, extra map[string]string, faults ...drivefake.Fault) *e
 
 // handler builds another instance of the function on the same services, as a second Cloud Run instance would be.
 func (e *env) handler() *function.Handler {
+	return e.handlerWith(nil)
+}
+
+// handlerWith builds an instance whose runs call reached at each named point.
+func (e *env) handlerWith(reached func(point string, offset int64)) *function.Handler {
 	h := function.New(func(k string) string { return e.vars[k] }, function.Options{
-		Now: e.clock.Now, Logger: newLogger(e.logs, e.vars["FIRESTORE_PROJECT"]),
+		Now: e.clock.Now, Logger: newLogger(e.logs, e.vars["FIRESTORE_PROJECT"]), Reached: reached,
 	})
 	if err := h.Err(); err != nil {
 		e.t.Fatalf("function.New: %v", err)
@@ -142,7 +147,12 @@ type answer struct {
 // trigger calls the handler as Cloud Scheduler does for the date's 18:00 run.
 func (e *env) trigger(h *function.Handler, body string) (int, answer, http.Header) {
 	e.t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	return e.triggerCtx(context.Background(), h, body)
+}
+
+func (e *env) triggerCtx(ctx context.Context, h *function.Handler, body string) (int, answer, http.Header) {
+	e.t.Helper()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/", strings.NewReader(body))
 	req.Header.Set("X-CloudScheduler", "true")
 	req.Header.Set("X-CloudScheduler-ScheduleTime", cutoff.UTC().Format(time.RFC3339))
 	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
@@ -556,7 +566,7 @@ func TestExpiredLeaseTakeover(t *testing.T) {
 	start := e.clock.Now()
 
 	locks := lease.New(e.fs, "ledger-export-runs", "crashed-instance", 30*time.Second)
-	acq, err := locks.Acquire(ctx, date, start, 65*time.Minute)
+	acq, err := locks.Acquire(ctx, date, start, export.AcquireOptions{TTL: 65 * time.Minute})
 	if err != nil || acq.Outcome != export.LockAcquired {
 		t.Fatalf("crashed attempt Acquire() = %+v, %v", acq, err)
 	}
@@ -564,12 +574,12 @@ func TestExpiredLeaseTakeover(t *testing.T) {
 	if _, err := q.Claim(ctx, export.Batch{Date: date, Cutoff: cutoff, Generation: 1}, start); err != nil {
 		t.Fatalf("crashed attempt Claim() = %v", err)
 	}
-	svc, err := drivev3.NewService(ctx, option.WithEndpoint(e.fake.URL()+"/drive/v3/"), option.WithoutAuthentication())
+	store, err := drive.New(ctx, drive.Config{FolderID: folder, ChunkSize: 262144, CallTimeout: 30 * time.Second},
+		option.WithEndpoint(e.fake.URL()+"/drive/v3/"), option.WithoutAuthentication())
 	if err != nil {
-		t.Fatalf("drive.NewService: %v", err)
+		t.Fatalf("drive.New: %v", err)
 	}
-	orphan, err := drive.New(svc, drive.Config{FolderID: folder, ChunkSize: 262144, CallTimeout: 30 * time.Second}).
-		Upload(ctx, export.NewFile{Name: "ledger-export_2026-11-28.csv", Date: date, Generation: 1}, strings.NewReader("half a file"))
+	orphan, err := store.Upload(ctx, export.NewFile{Name: "ledger-export_2026-11-28.csv", Date: date, Generation: 1}, strings.NewReader("half a file"), nil)
 	if err != nil {
 		t.Fatalf("crashed attempt Upload() = %v", err)
 	}
@@ -589,4 +599,169 @@ func TestExpiredLeaseTakeover(t *testing.T) {
 		t.Errorf("the crashed attempt's file %s: found %v trashed %v, want it in the trash", orphan.ID, ok, f.Trashed)
 	}
 	e.checkExactlyOnce(d)
+}
+
+// padded returns demo data whose lines carry long memos, so that a file spans many 256 KiB chunks with few
+// documents (FerretDB's updates are slow).
+func padded(journals, repeat int) demo.Data {
+	d := demoData(journals)
+	pad := strings.Repeat("ค่าสินค้าและบริการตามใบแจ้งหนี้ ", repeat)
+	for _, doc := range d.Transactions {
+		tx := doc.(bson.D)
+		for i := range tx {
+			if tx[i].Key == "memo" {
+				tx[i].Value = fmt.Sprint(tx[i].Value) + " " + pad
+			}
+		}
+	}
+	return d
+}
+
+// TestResumeAfterCrashAt90Percent: an attempt dies after Drive confirmed 90% of a large file. The next attempt
+// resumes the same session from the recorded offset, after checking the regenerated prefix against the recorded
+// hash, and the file equals the file of an uninterrupted run byte for byte.
+func TestResumeAfterCrashAt90Percent(t *testing.T) {
+	d := padded(60, 200)
+
+	var want []byte
+	t.Run("uninterrupted", func(t *testing.T) { // a subtest, so its database and Firestore project are its own
+		ref := newEnv(t, nil)
+		ref.seed(d)
+		if code, a, _ := ref.trigger(ref.h, ""); code != http.StatusOK {
+			t.Fatalf("reference run = %d %+v", code, a)
+		}
+		want = ref.liveFile().Content
+	})
+	if want == nil {
+		t.FailNow()
+	}
+
+	e := newEnv(t, nil)
+	e.seed(d)
+	ctx, crash := context.WithCancel(context.Background())
+	defer crash()
+	var crashedAt int64
+	dying := e.handlerWith(func(point string, offset int64) {
+		if point == export.PointChunk && offset >= int64(len(want))*9/10 && crashedAt == 0 {
+			crashedAt = offset
+			crash() // the instance dies: nothing it does after this reaches Drive
+		}
+	})
+	if code, a, _ := e.triggerCtx(ctx, dying, ""); code == http.StatusOK {
+		t.Fatalf("dying attempt = %d %+v, want a failure (crash at %d of %d bytes)", code, a, crashedAt, len(want))
+	}
+	if crashedAt == 0 {
+		t.Fatalf("the file (%d bytes) never reached 90%%: no crash", len(want))
+	}
+
+	e.clock.Set(e.clock.Now().Add(5 * time.Minute))
+	code, a, _ := e.trigger(e.handler(), "")
+	if code != http.StatusOK || a.Outcome != "exported" || !a.Summary.Resumed {
+		t.Fatalf("retry = %d %+v, want 200 exported by resuming", code, a)
+	}
+	got := e.checkExactlyOnce(d).Content
+	if !bytes.Equal(got, want) {
+		t.Fatalf("resumed file (%d bytes) differs from the uninterrupted run's (%d bytes)", len(got), len(want))
+	}
+	var wire int64
+	for _, s := range e.fake.Sessions() {
+		wire += s.WireBytes
+	}
+	if resent := wire - int64(len(want)); resent < 0 || resent > 2*262144 {
+		t.Errorf("bytes re-sent = %d, want at most two 256 KiB chunks", resent)
+	} else {
+		t.Logf("crash after %d of %d bytes (%.0f%%); bytes sent in all: %d; re-sent after the crash: %d",
+			crashedAt, len(want), 100*float64(crashedAt)/float64(len(want)), wire, resent)
+	}
+}
+
+// TestPermanentFailureBlocksUntilCleared: Drive refuses the folder. The run answers 500 with the class, returns
+// the entries to the queue and records a permanent failure; later triggers fail fast without touching Drive or the
+// queue, until an operator clears it (or the configuration changes).
+func TestPermanentFailureBlocksUntilCleared(t *testing.T) {
+	fault := drivefake.Fault{Op: drivefake.OpMultipart, Status: http.StatusForbidden, Reason: "insufficientFilePermissions"}
+	e := newEnv(t, nil, fault)
+	d := demoData(10)
+	e.seed(d)
+
+	code, a, _ := e.trigger(e.h, "")
+	if code != http.StatusInternalServerError || a.ErrorClass != string(export.ClassDrivePermanent) {
+		t.Fatalf("first trigger = %d %+v, want 500 drive_permanent", code, a)
+	}
+	if got := e.statuses(); got["queued"] != d.Valid || got["exporting"] != 0 {
+		t.Errorf("queue after the permanent failure = %v, want the %d valid entries back in the queue", got, d.Valid)
+	}
+	code, st := e.get("/?date=" + date)
+	if code != http.StatusOK || st.Record.State != export.StateFailed || !st.Record.Permanent {
+		t.Errorf("lock = %d %+v, want failed and permanent", code, st.Record)
+	}
+
+	before := len(e.fake.Requests())
+	e.clock.Set(e.clock.Now().Add(5 * time.Minute))
+	code, a, _ = e.trigger(e.handler(), "")
+	if code != http.StatusInternalServerError || !strings.Contains(a.Error, "clearFailure") {
+		t.Errorf("retry while blocked = %d %+v, want 500 naming clearFailure", code, a)
+	}
+	if after := len(e.fake.Requests()); after != before {
+		t.Errorf("retry while blocked sent %d requests to Drive, want none", after-before)
+	}
+	if got := e.statuses(); got["queued"] != d.Valid {
+		t.Errorf("queue after the blocked retry = %v, want untouched", got)
+	}
+
+	// The operator fixed the folder's sharing and clears the failure.
+	code, a, _ = e.trigger(e.handler(), `{"date":"2026-11-28","clearFailure":true}`)
+	if code != http.StatusOK || a.Outcome != "exported" {
+		t.Fatalf("cleared retry = %d %+v, want 200 exported", code, a)
+	}
+	e.checkExactlyOnce(d)
+}
+
+// TestConfigChangeUnblocksAPermanentFailure: a new configuration (here another file prefix) is a new fingerprint.
+func TestConfigChangeUnblocksAPermanentFailure(t *testing.T) {
+	fault := drivefake.Fault{Op: drivefake.OpMultipart, Status: http.StatusNotFound, Reason: "notFound"}
+	e := newEnv(t, nil, fault)
+	d := demoData(5)
+	e.seed(d)
+	if code, a, _ := e.trigger(e.h, ""); code != http.StatusInternalServerError {
+		t.Fatalf("first trigger = %d %+v, want 500", code, a)
+	}
+	e.vars["FILE_PREFIX"] = "ledger"
+	e.clock.Set(e.clock.Now().Add(5 * time.Minute))
+	if code, a, _ := e.trigger(e.handler(), ""); code != http.StatusOK || a.Summary.FileName != "ledger_2026-11-28.csv" {
+		t.Fatalf("trigger after the configuration changed = %d %+v, want 200 exported as ledger_2026-11-28.csv", code, a)
+	}
+}
+
+// TestResumeRefusedWhenTheBytesDiffer: between the crash and the retry a journal's memo changed, so the bytes
+// regenerated for the recorded prefix no longer hash to the recorded state. The retry must not append to the old
+// session (that would splice two versions into one file): it starts over and writes one consistent file.
+func TestResumeRefusedWhenTheBytesDiffer(t *testing.T) {
+	d := padded(30, 200)
+	e := newEnv(t, nil)
+	e.seed(d)
+	ctx, crash := context.WithCancel(context.Background())
+	defer crash()
+	dying := e.handlerWith(func(point string, offset int64) {
+		if point == export.PointChunk && offset >= 2*262144 {
+			crash()
+		}
+	})
+	if code, a, _ := e.triggerCtx(ctx, dying, ""); code == http.StatusOK {
+		t.Fatalf("dying attempt = %d %+v, want a failure", code, a)
+	}
+	first := d.Transactions[0].(bson.D)[0].Value
+	if _, err := e.db.Collection("medici_transactions").UpdateOne(t.Context(), bson.D{{Key: "_id", Value: first}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "memo", Value: "แก้ไขแล้ว"}}}}); err != nil {
+		t.Fatalf("edit a memo: %v", err)
+	}
+	e.clock.Set(e.clock.Now().Add(5 * time.Minute))
+	code, a, _ := e.trigger(e.handler(), "")
+	if code != http.StatusOK || a.Summary.Resumed {
+		t.Fatalf("retry = %d %+v, want 200 exported by starting over", code, a)
+	}
+	f := e.checkExactlyOnce(d)
+	if !bytes.Contains(f.Content, []byte(",แก้ไขแล้ว,")) {
+		t.Errorf("file lacks the edited memo: it is not one consistent encoding")
+	}
 }

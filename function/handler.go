@@ -23,6 +23,9 @@ type Options struct {
 	Logger          *slog.Logger     // JSON for Cloud Logging on stdout when nil
 	Now             func() time.Time // time.Now when nil
 	DriveHTTPClient *http.Client     // used as is for Drive when set (the local fake)
+	// Reached is called at the named points of each run (export.Runner.Reached). Only the fault-injection
+	// harness sets it.
+	Reached func(point string, offset int64)
 }
 
 // Handler serves the function. Its clients open on the first call and are reused by later calls on the same

@@ -49,7 +49,7 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) (
 		_ = mc.Disconnect(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("open firestore client: %w", err)
 	}
-	svc, err := driveService(ctx, cfg, o)
+	store, err := driveStore(ctx, cfg, o)
 	if err != nil {
 		_ = mc.Disconnect(context.WithoutCancel(ctx))
 		fs.Close()
@@ -65,14 +65,11 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) (
 		BatchSize: cfg.BatchSize, CallTimeout: cfg.CallTimeout,
 		Mapper: medici.Mapper{Meta: cfg.MetaColumns, Location: cfg.Location},
 	})
-	store := drive.New(svc, drive.Config{
-		FolderID: cfg.DriveFolderID, SharedDriveID: cfg.DriveSharedDriveID,
-		ChunkSize: cfg.ChunkSize, CallTimeout: cfg.CallTimeout,
-	})
 	runner := &export.Runner{
 		Locker: locker, Queue: queue, Drive: store,
 		Now: o.Now, Location: cfg.Location, CutoffHour: cfg.CutoffHour, CutoffMinute: cfg.CutoffMinute,
 		Lease: cfg.Lease, BackfillWindow: cfg.BackfillWindow, FilePrefix: cfg.FilePrefix,
+		ChunkSize: cfg.ChunkSize, Fingerprint: cfg.Fingerprint(), Reached: o.Reached,
 		CSV:    csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard},
 		Logger: log,
 	}
@@ -85,8 +82,8 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) (
 	return &deps{runner: runner, locker: locker, close: closeAll}, nil
 }
 
-func driveService(ctx context.Context, cfg config.Config, o Options) (*drivev3.Service, error) {
-	opts := []option.ClientOption{option.WithScopes(drivev3.DriveScope)}
+func driveStore(ctx context.Context, cfg config.Config, o Options) (*drive.Store, error) {
+	var opts []option.ClientOption
 	switch {
 	case o.DriveHTTPClient != nil:
 		opts = append(opts, option.WithHTTPClient(o.DriveHTTPClient))
@@ -105,11 +102,10 @@ func driveService(ctx context.Context, cfg config.Config, o Options) (*drivev3.S
 	if cfg.DriveEndpoint != "" {
 		opts = append(opts, option.WithEndpoint(strings.TrimSuffix(cfg.DriveEndpoint, "/")+"/drive/v3/"))
 	}
-	svc, err := drivev3.NewService(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("open drive client: %w", err)
-	}
-	return svc, nil
+	return drive.New(ctx, drive.Config{
+		FolderID: cfg.DriveFolderID, SharedDriveID: cfg.DriveSharedDriveID,
+		ChunkSize: cfg.ChunkSize, CallTimeout: cfg.CallTimeout,
+	}, opts...)
 }
 
 // redact removes a secret from a message.

@@ -3,6 +3,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -218,6 +220,21 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// Fingerprint identifies the parts of the configuration a permanent failure can depend on: where files go, as
+// whom, and which data is read. A date blocked by a permanent failure is retried once the fingerprint changes.
+func (c Config) Fingerprint() string {
+	h := sha256.New()
+	for _, v := range []string{
+		c.DriveFolderID, c.DriveSharedDriveID, c.DriveSubject, c.DriveServiceAcct, c.DriveEndpoint, c.FilePrefix,
+		c.MongoDatabase, c.QueueCollection, c.JournalsCollection, c.TransactionsCollection, c.ExportLogsCollection,
+		strings.Join(c.MetaColumns, ","), strconv.FormatBool(c.FormulaGuard),
+	} {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // checkEndpoint accepts https anywhere and plain http only on a loopback address, for the local fake.

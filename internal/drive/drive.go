@@ -17,6 +17,8 @@ import (
 
 	drive "google.golang.org/api/drive/v3"
 	"google.golang.org/api/googleapi"
+	"google.golang.org/api/option"
+	htransport "google.golang.org/api/transport/http"
 
 	"github.com/siamledger/ledger-export/internal/export"
 )
@@ -34,16 +36,33 @@ type Config struct {
 
 // Store is a Drive-backed export.Drive.
 type Store struct {
-	svc *drive.Service
-	cfg Config
+	svc    *drive.Service
+	client *http.Client // authenticated, with the progress transport; used for resumed sessions
+	cfg    Config
 }
 
 var _ export.Drive = (*Store)(nil)
 
-// New returns a Store using svc.
-func New(svc *drive.Service, cfg Config) *Store { return &Store{svc: svc, cfg: cfg} }
+// New opens a Drive client with opts (credentials, endpoint, or an HTTP client of the caller's) and returns a
+// Store on it. It dials nothing.
+func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Store, error) {
+	base, _, err := htransport.NewClient(ctx, append([]option.ClientOption{option.WithScopes(drive.DriveScope)}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("open drive http client: %w", err)
+	}
+	next := base.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	client := &http.Client{Transport: progressTransport{next: next}}
+	svc, err := drive.NewService(ctx, append(opts, option.WithHTTPClient(client))...)
+	if err != nil {
+		return nil, fmt.Errorf("open drive client: %w", err)
+	}
+	return &Store{svc: svc, client: client, cfg: cfg}, nil
+}
 
-const fileFields = "id,name,webViewLink,appProperties"
+const fileFields = "id,name,webViewLink,appProperties,md5Checksum"
 
 // Find lists the live files made for the date in the folder.
 func (s *Store) Find(ctx context.Context, date string) ([]export.File, error) {
@@ -76,8 +95,10 @@ func (s *Store) Find(ctx context.Context, date string) ([]export.File, error) {
 }
 
 // Upload streams body into a new CSV file in the folder with a resumable upload. The client sends one chunk at a
-// time and retries a chunk on 5xx, 429 and 408 within its own bounded retry deadline.
-func (s *Store) Upload(ctx context.Context, f export.NewFile, body io.Reader) (export.File, error) {
+// time and retries a chunk on 5xx, 429 and 408 within its own bounded retry deadline. progress, when set, hears the
+// session URI and every offset Drive confirms.
+func (s *Store) Upload(ctx context.Context, f export.NewFile, body io.Reader, progress func(export.UploadProgress)) (export.File, error) {
+	ctx = context.WithValue(ctx, trackerKey{}, &tracker{progress: progress})
 	meta := &drive.File{
 		Name:     f.Name,
 		Parents:  []string{s.cfg.FolderID},
@@ -120,7 +141,7 @@ func (s *Store) Trash(ctx context.Context, id string) error {
 }
 
 func file(f *drive.File) export.File {
-	return export.File{ID: f.Id, Name: f.Name, WebViewLink: f.WebViewLink, Properties: f.AppProperties}
+	return export.File{ID: f.Id, Name: f.Name, WebViewLink: f.WebViewLink, Properties: f.AppProperties, MD5: f.Md5Checksum}
 }
 
 // Quote escapes a value for a single-quoted string in a files.list query: Drive's query language takes \' for a

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	drivev3 "google.golang.org/api/drive/v3"
 	"google.golang.org/api/option"
 
 	"github.com/siamledger/ledger-export/internal/csvfile"
@@ -91,9 +90,10 @@ func TestFailureBeforeTheMarkContinuesWithoutReupload(t *testing.T) {
 	if err := demo.Seed(ctx, db, demo.Collections{Queue: "q", Journals: "j", Transactions: "t"}, d); err != nil {
 		t.Fatalf("demo.Seed: %v", err)
 	}
-	svc, err := drivev3.NewService(ctx, option.WithEndpoint(fake.URL()+"/drive/v3/"), option.WithoutAuthentication())
+	store, err := drive.New(ctx, drive.Config{FolderID: "f", ChunkSize: 256 << 10, CallTimeout: 30 * time.Second},
+		option.WithEndpoint(fake.URL()+"/drive/v3/"), option.WithoutAuthentication())
 	if err != nil {
-		t.Fatalf("drive.NewService: %v", err)
+		t.Fatalf("drive.New: %v", err)
 	}
 	queue := &failingQueue{fails: 1, Queue: medici.New(db, medici.Collections{Queue: "q", Journals: "j", Transactions: "t", ExportLogs: "l"},
 		medici.Options{BatchSize: 7, CallTimeout: 30 * time.Second})}
@@ -101,7 +101,8 @@ func TestFailureBeforeTheMarkContinuesWithoutReupload(t *testing.T) {
 	r := runner(bkk)
 	r.Locker = lease.New(fs, "runs", "test", 30*time.Second)
 	r.Queue = queue
-	r.Drive = drive.New(svc, drive.Config{FolderID: "f", ChunkSize: 256 << 10, CallTimeout: 30 * time.Second})
+	r.Drive = store
+	r.ChunkSize = 256 << 10
 	r.Now = func() time.Time { return now }
 	r.Lease = time.Hour
 	r.CSV = csvfile.Options{Location: bkk}

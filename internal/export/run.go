@@ -1,7 +1,9 @@
 package export
 
 import (
+	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/siamledger/ledger-export/internal/csvfile"
@@ -28,8 +31,31 @@ type Runner struct {
 	Lease          time.Duration // how long an attempt holds the date; longer than the function timeout
 	BackfillWindow time.Duration // how far back a request may name a date
 	FilePrefix     string
+	ChunkSize      int    // the upload's chunk size: resume points fall on its multiples
+	Fingerprint    string // identifies the configuration; see AcquireOptions
 	CSV            csvfile.Options
 	Logger         *slog.Logger
+
+	// Reached, when set, is called at each named point of a run (see the Point constants) with the bytes uploaded
+	// so far. Only the fault-injection harness sets it; production wiring leaves it nil.
+	Reached func(point string, offset int64)
+}
+
+// Points of a run where the fault harness may stop the process.
+const (
+	PointLocked   = "after-lock"
+	PointClaimed  = "after-claim"
+	PointChunk    = "after-chunk" // after each chunk Drive confirms
+	PointUploaded = "after-upload"
+	PointRecorded = "after-record"
+	PointMarked   = "after-mark"
+	PointLogged   = "before-done"
+)
+
+func (r *Runner) reach(point string, offset int64) {
+	if r.Reached != nil {
+		r.Reached(point, offset)
+	}
 }
 
 // Request asks for one batch date.
@@ -37,6 +63,8 @@ type Request struct {
 	Date   string    // YYYY-MM-DD; when empty, the date whose cutoff is the latest at or before At
 	At     time.Time // the trigger's scheduled time (constant across Cloud Scheduler's retries); zero means now
 	DryRun bool      // compute the summary and change nothing anywhere
+	// ClearFailure retries a date blocked by a permanent failure (an operator's decision, after fixing the cause).
+	ClearFailure bool
 }
 
 // Outcome says how a run ended.
@@ -117,7 +145,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (Report, error) {
 	}
 	log := r.Logger.With("batchDate", b.Date)
 	log.InfoContext(ctx, "export started", "dryRun", req.DryRun, "cutoff", b.Cutoff.Format(time.RFC3339))
-	rep, err := r.run(ctx, b, req.DryRun, start, began)
+	rep, err := r.run(ctx, b, req, start, began)
 	rep.Date = b.Date
 	attrs := []any{"outcome", rep.Outcome, "lock", rep.Lock, "durationMs", time.Since(began).Milliseconds()}
 	if rep.Summary != nil {
@@ -136,20 +164,21 @@ func (r *Runner) Run(ctx context.Context, req Request) (Report, error) {
 	return rep, nil
 }
 
-func (r *Runner) run(ctx context.Context, b Batch, dryRun bool, start, began time.Time) (Report, error) {
-	if dryRun {
+func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began time.Time) (Report, error) {
+	if req.DryRun {
 		b.Preview = true
-		s, err := r.encode(ctx, b, io.Discard, false)
+		h := newHashWriter()
+		s, err := r.encode(ctx, b, h, false)
 		if err != nil {
 			return Report{Outcome: OutcomeFailed}, stepError("stream", ClassMongo, err)
 		}
+		s.SHA256, s.Bytes = hex.EncodeToString(h.sha.Sum(nil)), h.n
 		s.DryRun = true
-		s.FileName = r.FileName(b.Date)
 		s.DurationMS = time.Since(began).Milliseconds()
 		return Report{Outcome: OutcomeDryRun, Summary: &s}, nil
 	}
 
-	acq, err := r.Locker.Acquire(ctx, b.Date, start, r.Lease)
+	acq, err := r.Locker.Acquire(ctx, b.Date, start, AcquireOptions{TTL: r.Lease, Fingerprint: r.Fingerprint, ClearFailure: req.ClearFailure})
 	if err != nil {
 		return Report{Outcome: OutcomeFailed}, stepError("lock", ClassFirestore, err)
 	}
@@ -162,20 +191,23 @@ func (r *Runner) run(ctx context.Context, b Batch, dryRun bool, start, began tim
 		rep.Outcome = OutcomeBusy
 		rep.RetryAfter = max(acq.Record.LeaseExpiresAt.Sub(start), time.Second)
 		return rep, nil
+	case LockBlocked:
+		// The serverless circuit breaker: a permanent failure stays failed, fast and without touching Drive or
+		// the queue, until the configuration changes or an operator clears it.
+		rep.Outcome = OutcomeFailed
+		return rep, &Error{Step: "lock", Class: acq.Record.ErrorClass, Err: fmt.Errorf("%w: blocked by the last attempt's failure (%s); fix the cause, then retry with {\"date\":%q,\"clearFailure\":true}",
+			ErrPermanent, acq.Record.Error, b.Date)}
 	}
+	r.reach(PointLocked, 0)
 
 	b.Generation = acq.Lease.Generation
-	s, err := r.export(ctx, b, acq, began)
+	a := &attempt{Runner: r, b: b, acq: acq, began: began}
+	s, err := a.export(ctx)
 	if err != nil {
 		e := stepError("export", ClassMongo, err)
 		rep.Outcome = OutcomeFailed
 		if e.Class != ClassLeaseLost {
-			// The run's own context may be spent; recording the failure gets a short one of its own.
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-			defer cancel()
-			if ferr := r.Locker.Fail(fctx, acq.Lease, e.Class, e.Permanent(), e.Error(), r.Now()); ferr != nil {
-				r.Logger.ErrorContext(ctx, "recording the failure on the lock failed", "batchDate", b.Date, "error", ferr.Error())
-			}
+			a.recordFailure(ctx, e)
 		}
 		return rep, e
 	}
@@ -183,9 +215,36 @@ func (r *Runner) run(ctx context.Context, b Batch, dryRun bool, start, began tim
 	return rep, nil
 }
 
-// export does the work under a lease: it continues from the phase the record reached.
-func (r *Runner) export(ctx context.Context, b Batch, acq Acquisition, began time.Time) (Summary, error) {
-	rec := acq.Record
+// attempt is one run's work under a lease.
+type attempt struct {
+	*Runner
+	b       Batch
+	acq     Acquisition
+	began   time.Time
+	reached bool // something reached Drive: a session or a file may exist
+}
+
+// recordFailure writes the failure on the lock, with a short context of its own since the run's may be spent.
+// After a permanent failure that reached nothing in Drive, the claimed entries go back to the queue.
+func (a *attempt) recordFailure(ctx context.Context, e *Error) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	if e.Permanent() && !a.reached && a.acq.Record.File == nil {
+		if n, err := a.Queue.Release(fctx, a.b); err != nil {
+			a.Logger.ErrorContext(ctx, "returning the claimed entries to the queue failed", "batchDate", a.b.Date, "error", err.Error())
+		} else {
+			a.Logger.WarnContext(ctx, "claimed entries returned to the queue after a permanent failure", "batchDate", a.b.Date, "entries", n)
+		}
+	}
+	f := Failed{Class: e.Class, Permanent: e.Permanent(), Message: e.Error(), Fingerprint: a.Fingerprint}
+	if err := a.Locker.Fail(fctx, a.acq.Lease, f, a.Now()); err != nil {
+		a.Logger.ErrorContext(ctx, "recording the failure on the lock failed", "batchDate", a.b.Date, "error", err.Error())
+	}
+}
+
+// export continues from the phase the record reached.
+func (a *attempt) export(ctx context.Context) (Summary, error) {
+	rec := a.acq.Record
 	phase := rec.State
 	if phase == StateFailed {
 		phase = rec.Phase
@@ -194,82 +253,81 @@ func (r *Runner) export(ctx context.Context, b Batch, acq Acquisition, began tim
 		s    Summary
 		file File
 	)
-	if acq.Outcome == LockTakeover && phase == StateUploaded && rec.File != nil && rec.Summary != nil {
+	if a.acq.Outcome == LockTakeover && phase == StateUploaded && rec.File != nil && rec.Summary != nil {
 		// The file is complete in Drive and recorded: only the marks are left.
 		file, s = *rec.File, *rec.Summary
 	} else {
 		var err error
-		if file, s, err = r.produce(ctx, b); err != nil {
+		if file, s, err = a.produce(ctx); err != nil {
 			return Summary{}, err
 		}
-		if err := r.Locker.Uploaded(ctx, acq.Lease, file, s, r.Now()); err != nil {
+		if err := a.Locker.Uploaded(ctx, a.acq.Lease, file, s, a.Now()); err != nil {
 			return Summary{}, stepError("record upload", ClassFirestore, err)
 		}
+		a.reach(PointRecorded, s.Bytes)
 	}
-	s.Generation, s.Attempt = acq.Lease.Generation, acq.Lease.Attempt
+	s.Generation, s.Attempt = a.acq.Lease.Generation, a.acq.Lease.Attempt
 
-	if _, err := r.Queue.MarkExported(ctx, b, file, r.Now()); err != nil {
+	if _, err := a.Queue.MarkExported(ctx, a.b, file, a.Now()); err != nil {
 		return Summary{}, stepError("mark", ClassMongo, err)
 	}
-	s.FinishedAt = r.Now().UTC()
-	s.DurationMS = time.Since(began).Milliseconds() // this attempt's time; earlier attempts are not counted
-	if err := r.Queue.LogExport(ctx, s, r.Now()); err != nil {
+	a.reach(PointMarked, s.Bytes)
+	s.FinishedAt = a.Now().UTC()
+	s.DurationMS = time.Since(a.began).Milliseconds() // this attempt's time; earlier attempts are not counted
+	if err := a.Queue.LogExport(ctx, s, a.Now()); err != nil {
 		return Summary{}, stepError("log", ClassMongo, err)
 	}
-	if err := r.Locker.Done(ctx, acq.Lease, s, r.Now()); err != nil {
+	a.reach(PointLogged, s.Bytes)
+	if err := a.Locker.Done(ctx, a.acq.Lease, s, a.Now()); err != nil {
 		return Summary{}, stepError("finish", ClassFirestore, err)
 	}
 	return s, nil
 }
 
-// produce claims the batch, clears files an earlier attempt left for the date, and streams the CSV into a new
-// file. It returns once Drive holds the whole file and its final properties.
-func (r *Runner) produce(ctx context.Context, b Batch) (File, Summary, error) {
-	claimed, err := r.Queue.Claim(ctx, b, r.Now())
+// produce claims the batch and makes the date's file: it resumes an earlier attempt's upload when it can, and
+// otherwise clears what earlier attempts left and uploads anew. It returns once Drive holds the whole file with
+// its final properties.
+func (a *attempt) produce(ctx context.Context) (File, Summary, error) {
+	claimed, err := a.Queue.Claim(ctx, a.b, a.Now())
 	if err != nil {
 		return File{}, Summary{}, stepError("claim", ClassMongo, err)
 	}
-	// Nothing is recorded as uploaded, so any live file for the date is an earlier attempt's unrecorded (or
-	// abandoned) output: it goes to the trash before the new one is made, so that no date ever has two files.
-	if err := r.trashOthers(ctx, b.Date, ""); err != nil {
-		return File{}, Summary{}, err
-	}
+	a.reach(PointClaimed, 0)
 
-	pr, pw := io.Pipe()
-	type result struct {
-		s   Summary
-		err error
+	var (
+		file File
+		s    Summary
+		ok   bool
+	)
+	if up := a.acq.Record.Upload; a.acq.Outcome == LockTakeover && up != nil {
+		if file, s, ok, err = a.resume(ctx, *up); err != nil {
+			return File{}, Summary{}, err
+		}
+		s.Resumed = ok
 	}
-	done := make(chan result, 1)
-	go func() {
-		s, err := r.encode(ctx, b, pw, true)
-		pw.CloseWithError(err) // nil ends the upload's body with io.EOF
-		done <- result{s, err}
-	}()
-	file, upErr := r.Drive.Upload(ctx, NewFile{Name: r.FileName(b.Date), Date: b.Date, Generation: b.Generation}, pr)
-	pr.CloseWithError(errUploadStopped) // unblocks the encoder if the upload stopped reading early
-	res := <-done
-	switch {
-	case res.err != nil && !errors.Is(res.err, errUploadStopped):
-		return File{}, Summary{}, stepError("stream", ClassMongo, res.err)
-	case upErr != nil:
-		return File{}, Summary{}, stepError("upload", ClassDriveTransient, upErr)
-	case res.err != nil:
-		return File{}, Summary{}, stepError("upload", ClassDriveTransient, res.err)
+	if !ok {
+		// Nothing usable is recorded, so any live file for the date is an earlier attempt's unrecorded (or
+		// abandoned) output: it goes to the trash before the new one is made, so no date ever has two files.
+		if err := a.trashOthers(ctx, ""); err != nil {
+			return File{}, Summary{}, err
+		}
+		if file, s, err = a.upload(ctx); err != nil {
+			return File{}, Summary{}, err
+		}
 	}
-	s := res.s
+	a.reach(PointUploaded, s.Bytes)
+
 	s.EntriesClaimed = claimed
-	if s.EntriesFailed, err = r.Queue.CountFailed(ctx, b.Date); err != nil {
+	if s.EntriesFailed, err = a.Queue.CountFailed(ctx, a.b.Date); err != nil {
 		return File{}, Summary{}, stepError("count failed", ClassMongo, err)
 	}
-	s.FileID, s.FileName, s.WebViewLink = file.ID, file.Name, file.WebViewLink
-
+	s.FileID, s.FileName, s.WebViewLink = file.ID, a.FileName(a.b.Date), file.WebViewLink
 	props := map[string]string{
 		"rows":    strconv.FormatInt(s.Rows, 10),
 		"entries": strconv.FormatInt(s.Journals, 10),
 		"sha256":  s.SHA256,
 	}
-	if err := r.Drive.Finalize(ctx, file.ID, props); err != nil {
+	if err := a.Drive.Finalize(ctx, file.ID, props); err != nil {
 		return File{}, Summary{}, stepError("finalize", ClassDriveTransient, err)
 	}
 	if file.Properties == nil {
@@ -279,15 +337,148 @@ func (r *Runner) produce(ctx context.Context, b Batch) (File, Summary, error) {
 		file.Properties[k] = v
 	}
 	// A second file can only appear if an attempt that lost its lease kept uploading; the newest wins.
-	if err := r.trashOthers(ctx, b.Date, file.ID); err != nil {
+	if err := a.trashOthers(ctx, file.ID); err != nil {
 		return File{}, Summary{}, err
 	}
 	return file, s, nil
 }
 
+// upload streams a fresh encoding of the batch into a new file, recording the session and each confirmed chunk on
+// the lock so that a takeover can resume.
+func (a *attempt) upload(ctx context.Context) (File, Summary, error) {
+	pr, pw := io.Pipe()
+	hr := newHashReader(pr, a.ChunkSize)
+	done := a.encodeInto(ctx, pw)
+	file, upErr := a.Drive.Upload(ctx, NewFile{Name: a.FileName(a.b.Date), Date: a.b.Date, Generation: a.b.Generation}, hr, a.progress(ctx, hr))
+	pr.CloseWithError(errUploadStopped) // unblocks the encoder if the upload stopped reading early
+	res := <-done
+	if upErr == nil {
+		a.reached = true
+	}
+	if err := streamError(res.err, upErr); err != nil {
+		return File{}, Summary{}, err
+	}
+	s := res.s
+	s.SHA256, s.Bytes = hex.EncodeToString(hr.sum()), hr.n
+	return file, s, nil
+}
+
+// resume continues an earlier attempt's upload session. It regenerates the batch's bytes and checks that the
+// prefix Drive holds hashes to the recorded state before sending the rest. ok is false when the session cannot be
+// used (expired, ahead of or behind the record, or the bytes differ): the caller then starts over.
+func (a *attempt) resume(ctx context.Context, up UploadSession) (File, Summary, bool, error) {
+	log := a.Logger.With("batchDate", a.b.Date, "recordedOffset", up.Offset)
+	st, err := a.Drive.Status(ctx, up)
+	switch {
+	case err != nil && errors.Is(err, ErrPermanent):
+		log.WarnContext(ctx, "cannot resume: the session is refused; starting over", "error", err.Error())
+		return File{}, Summary{}, false, nil
+	case err != nil:
+		return File{}, Summary{}, false, stepError("resume", ClassDriveTransient, err)
+	case st.Gone:
+		log.WarnContext(ctx, "cannot resume: the session expired; starting over")
+		return File{}, Summary{}, false, nil
+	case st.Complete != nil:
+		return a.adopt(ctx, *st.Complete)
+	case st.Offset != up.Offset || up.HashState == nil:
+		log.WarnContext(ctx, "cannot resume: Drive holds a different offset; starting over", "driveOffset", st.Offset)
+		return File{}, Summary{}, false, nil
+	}
+
+	pr, pw := io.Pipe()
+	hr := newHashReader(pr, a.ChunkSize)
+	done := a.encodeInto(ctx, pw)
+	a.reached = true
+	if _, err := io.CopyN(io.Discard, hr, up.Offset); err != nil || !bytes.Equal(hr.state(), up.HashState) {
+		pr.CloseWithError(errUploadStopped)
+		if res := <-done; res.err != nil && !errors.Is(res.err, errUploadStopped) {
+			return File{}, Summary{}, false, stepError("stream", ClassMongo, res.err)
+		}
+		log.WarnContext(ctx, "cannot resume: the regenerated bytes differ from what Drive holds; starting over")
+		return File{}, Summary{}, false, nil
+	}
+	log.InfoContext(ctx, "resuming the upload")
+	file, upErr := a.Drive.Resume(ctx, up, hr, a.progress(ctx, hr))
+	pr.CloseWithError(errUploadStopped)
+	res := <-done
+	if err := streamError(res.err, upErr); err != nil {
+		return File{}, Summary{}, false, err
+	}
+	s := res.s
+	s.SHA256, s.Bytes = hex.EncodeToString(hr.sum()), hr.n
+	return file, s, true, nil
+}
+
+// adopt takes over a file an earlier attempt finished uploading but did not record, when its content equals a
+// fresh encoding of the batch (by Drive's MD5 checksum). Otherwise the caller starts over and trashes it.
+func (a *attempt) adopt(ctx context.Context, f File) (File, Summary, bool, error) {
+	h := newHashWriter()
+	s, err := a.encode(ctx, a.b, h, true)
+	if err != nil {
+		return File{}, Summary{}, false, stepError("stream", ClassMongo, err)
+	}
+	if f.MD5 == "" || hex.EncodeToString(h.md5.Sum(nil)) != f.MD5 {
+		a.Logger.WarnContext(ctx, "the earlier attempt's finished file differs from the batch; starting over", "batchDate", a.b.Date, "fileId", f.ID)
+		return File{}, Summary{}, false, nil
+	}
+	s.SHA256, s.Bytes = hex.EncodeToString(h.sha.Sum(nil)), h.n
+	return f, s, true, nil
+}
+
+// progress records each confirmed offset on the lock, with the hash state of the bytes before it.
+func (a *attempt) progress(ctx context.Context, hr *hashReader) func(UploadProgress) {
+	var mu sync.Mutex
+	return func(p UploadProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		a.reached = true
+		state := hr.stateAt(p.Offset)
+		if state == nil {
+			return
+		}
+		u := UploadSession{URI: p.SessionURI, Offset: p.Offset, HashState: state, Generation: a.b.Generation}
+		if err := a.Locker.Progress(ctx, a.acq.Lease, u, a.Now()); err != nil {
+			// Resume points are an optimisation: without one a takeover starts the upload over.
+			a.Logger.WarnContext(ctx, "recording upload progress failed", "batchDate", a.b.Date, "offset", p.Offset, "error", err.Error())
+		}
+		if p.Offset > 0 {
+			a.reach(PointChunk, p.Offset)
+		}
+	}
+}
+
+type encoded struct {
+	s   Summary
+	err error
+}
+
+// encodeInto encodes the batch into pw in a goroutine and closes pw with the result.
+func (a *attempt) encodeInto(ctx context.Context, pw *io.PipeWriter) <-chan encoded {
+	done := make(chan encoded, 1)
+	go func() {
+		s, err := a.encode(ctx, a.b, pw, true)
+		pw.CloseWithError(err) // nil ends the upload's body with io.EOF
+		done <- encoded{s, err}
+	}()
+	return done
+}
+
+// streamError picks the error that explains a failed stream-and-upload: the encoder's own, else the upload's.
+func streamError(encErr, upErr error) error {
+	switch {
+	case encErr != nil && !errors.Is(encErr, errUploadStopped):
+		return stepError("stream", ClassMongo, encErr)
+	case upErr != nil:
+		return stepError("upload", ClassDriveTransient, upErr)
+	case encErr != nil:
+		return stepError("upload", ClassDriveTransient, encErr)
+	}
+	return nil
+}
+
 // trashOthers moves every live file of the date except keep to the trash.
-func (r *Runner) trashOthers(ctx context.Context, date, keep string) error {
-	files, err := r.Drive.Find(ctx, date)
+func (a *attempt) trashOthers(ctx context.Context, keep string) error {
+	files, err := a.Drive.Find(ctx, a.b.Date)
 	if err != nil {
 		return stepError("find", ClassDriveTransient, err)
 	}
@@ -295,8 +486,8 @@ func (r *Runner) trashOthers(ctx context.Context, date, keep string) error {
 		if f.ID == keep {
 			continue
 		}
-		r.Logger.WarnContext(ctx, "trashing a file an earlier attempt left", "batchDate", date, "fileId", f.ID)
-		if err := r.Drive.Trash(ctx, f.ID); err != nil {
+		a.Logger.WarnContext(ctx, "trashing a file an earlier attempt left", "batchDate", a.b.Date, "fileId", f.ID)
+		if err := a.Drive.Trash(ctx, f.ID); err != nil {
 			return stepError("trash", ClassDriveTransient, fmt.Errorf("trash %s: %w", f.ID, err))
 		}
 	}
@@ -305,12 +496,10 @@ func (r *Runner) trashOthers(ctx context.Context, date, keep string) error {
 
 var errUploadStopped = errors.New("upload stopped reading")
 
-// encode writes the batch as CSV to w and returns the summary of what it wrote. With mark set, entries that
-// cannot be exported are marked failed page by page.
+// encode writes the batch as CSV to w and returns the summary of what it wrote (without the hash, which the
+// caller takes where the bytes go). With mark set, entries that cannot be exported are marked failed page by page.
 func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (Summary, error) {
-	h := sha256.New()
-	n := &counter{}
-	enc := csvfile.NewWriter(io.MultiWriter(w, h, n), r.CSV)
+	enc := csvfile.NewWriter(w, r.CSV)
 	s := Summary{Date: b.Date, FileName: r.FileName(b.Date)}
 	var totals ledger.Totals
 	err := r.Queue.Read(ctx, b, func(page []Entry) error {
@@ -353,14 +542,23 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (S
 	s.EntriesExported = s.Journals
 	s.EntriesClaimed = s.Journals + s.EntriesFailed
 	s.DebitTotal, s.CreditTotal = totals.Debit.String(), totals.Credit.String()
-	s.SHA256 = hex.EncodeToString(h.Sum(nil))
-	s.Bytes = n.n
 	return s, nil
 }
 
-type counter struct{ n int64 }
+// hashWriter takes the SHA-256 and MD5 of what is written to it, and counts it.
+type hashWriter struct {
+	sha, md5 interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+	n int64
+}
 
-func (c *counter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
+func newHashWriter() *hashWriter { return &hashWriter{sha: sha256.New(), md5: md5.New()} }
+
+func (h *hashWriter) Write(p []byte) (int, error) {
+	h.sha.Write(p)
+	h.md5.Write(p)
+	h.n += int64(len(p))
 	return len(p), nil
 }

@@ -53,17 +53,31 @@ type doc struct {
 	ExpireAt       time.Time      `firestore:"expireAt"`
 	File           map[string]any `firestore:"file,omitempty"`
 	Summary        map[string]any `firestore:"summary,omitempty"`
+	Upload         *uploadDoc     `firestore:"upload,omitempty"`
 	Error          string         `firestore:"error,omitempty"`
 	ErrorClass     string         `firestore:"errorClass,omitempty"`
 	Permanent      bool           `firestore:"permanent,omitempty"`
+	Fingerprint    string         `firestore:"fingerprint,omitempty"`
+}
+
+// uploadDoc is an unfinished resumable upload: the session, the bytes Drive confirmed, and the SHA-256 state of
+// those bytes.
+type uploadDoc struct {
+	SessionURI string    `firestore:"sessionUri"`
+	Offset     int64     `firestore:"offset"`
+	HashState  []byte    `firestore:"hashState"`
+	Generation int64     `firestore:"generation"`
+	UpdatedAt  time.Time `firestore:"updatedAt"`
 }
 
 func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.callTimeout)
 }
 
-// Acquire creates the date's lock, or takes over one whose lease expired or whose attempt failed.
-func (s *Store) Acquire(ctx context.Context, date string, now time.Time, ttl time.Duration) (export.Acquisition, error) {
+// Acquire creates the date's lock, or takes over one whose lease expired or whose attempt failed. A date whose last
+// attempt failed permanently under the same configuration fingerprint stays blocked unless o.ClearFailure is set.
+func (s *Store) Acquire(ctx context.Context, date string, now time.Time, o export.AcquireOptions) (export.Acquisition, error) {
+	ttl := o.TTL
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	ref := s.coll.Doc(date)
@@ -101,6 +115,9 @@ func (s *Store) Acquire(ctx context.Context, date string, now time.Time, ttl tim
 		case cur.State != string(export.StateFailed) && now.Before(cur.LeaseExpiresAt):
 			acq = export.Acquisition{Outcome: export.LockBusy, Record: rec}
 			return nil
+		case cur.State == string(export.StateFailed) && cur.Permanent && cur.Fingerprint == o.Fingerprint && !o.ClearFailure:
+			acq = export.Acquisition{Outcome: export.LockBlocked, Record: rec}
+			return nil
 		}
 		// Expired or failed: take over, continuing from the phase reached.
 		next := cur
@@ -110,7 +127,7 @@ func (s *Store) Acquire(ctx context.Context, date string, now time.Time, ttl tim
 		if next.State != string(export.StateUploaded) {
 			next.State = string(export.StateRunning)
 		}
-		next.Phase, next.Error, next.ErrorClass, next.Permanent = "", "", "", false
+		next.Phase, next.Error, next.ErrorClass, next.Permanent, next.Fingerprint = "", "", "", false, ""
 		next.Generation++
 		next.Attempts++
 		next.LeaseExpiresAt = now.Add(ttl)
@@ -128,6 +145,14 @@ func (s *Store) Acquire(ctx context.Context, date string, now time.Time, ttl tim
 	return acq, nil
 }
 
+// Progress records how far the upload got.
+func (s *Store) Progress(ctx context.Context, l export.Lease, u export.UploadSession, now time.Time) error {
+	return s.update(ctx, l, func(d *doc) {
+		d.Upload = &uploadDoc{SessionURI: u.URI, Offset: u.Offset, HashState: u.HashState, Generation: u.Generation, UpdatedAt: now}
+		d.UpdatedAt = now
+	})
+}
+
 // Uploaded records the complete file and the summary so far.
 func (s *Store) Uploaded(ctx context.Context, l export.Lease, f export.File, sum export.Summary, now time.Time) error {
 	fm, err := toMap(f)
@@ -139,7 +164,7 @@ func (s *Store) Uploaded(ctx context.Context, l export.Lease, f export.File, sum
 		return err
 	}
 	return s.update(ctx, l, func(d *doc) {
-		d.State, d.File, d.Summary, d.UpdatedAt = string(export.StateUploaded), fm, sm, now
+		d.State, d.File, d.Summary, d.UpdatedAt, d.Upload = string(export.StateUploaded), fm, sm, now, nil
 	})
 }
 
@@ -155,12 +180,13 @@ func (s *Store) Done(ctx context.Context, l export.Lease, sum export.Summary, no
 }
 
 // Fail records a failed attempt and releases its lease at once, so the next attempt need not wait for it.
-func (s *Store) Fail(ctx context.Context, l export.Lease, class export.Class, permanent bool, msg string, now time.Time) error {
+func (s *Store) Fail(ctx context.Context, l export.Lease, f export.Failed, now time.Time) error {
 	return s.update(ctx, l, func(d *doc) {
 		if d.State != string(export.StateFailed) {
 			d.Phase = d.State
 		}
-		d.State, d.ErrorClass, d.Permanent, d.Error = string(export.StateFailed), string(class), permanent, msg
+		d.State, d.ErrorClass, d.Permanent, d.Error = string(export.StateFailed), string(f.Class), f.Permanent, f.Message
+		d.Fingerprint = f.Fingerprint
 		d.UpdatedAt, d.LeaseExpiresAt = now, now
 	})
 }
@@ -242,7 +268,10 @@ func (d doc) record() (export.Record, error) {
 	r := export.Record{
 		Date: d.BatchDate, State: export.State(d.State), Phase: export.State(d.Phase), Generation: d.Generation,
 		Attempts: d.Attempts, LeaseExpiresAt: d.LeaseExpiresAt, UpdatedAt: d.UpdatedAt, Error: d.Error,
-		ErrorClass: export.Class(d.ErrorClass), Permanent: d.Permanent,
+		ErrorClass: export.Class(d.ErrorClass), Permanent: d.Permanent, Fingerprint: d.Fingerprint,
+	}
+	if u := d.Upload; u != nil {
+		r.Upload = &export.UploadSession{URI: u.SessionURI, Offset: u.Offset, HashState: u.HashState, Generation: u.Generation}
 	}
 	if d.File != nil {
 		r.File = new(export.File)

@@ -26,11 +26,11 @@ func newStore(t *testing.T) *lease.Store {
 func TestAcquireOnceThenBusyThenDone(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
-	a, err := s.Acquire(ctx, date, t0, time.Hour)
+	a, err := s.Acquire(ctx, date, t0, export.AcquireOptions{TTL: time.Hour})
 	if err != nil || a.Outcome != export.LockAcquired || a.Lease.Generation != 1 {
 		t.Fatalf("Acquire() = %+v, %v; want acquired at generation 1", a, err)
 	}
-	b, err := s.Acquire(ctx, date, t0.Add(time.Minute), time.Hour)
+	b, err := s.Acquire(ctx, date, t0.Add(time.Minute), export.AcquireOptions{TTL: time.Hour})
 	if err != nil || b.Outcome != export.LockBusy || !b.Record.LeaseExpiresAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("second Acquire() = %+v, %v; want busy until %v", b, err, t0.Add(time.Hour))
 	}
@@ -41,7 +41,7 @@ func TestAcquireOnceThenBusyThenDone(t *testing.T) {
 	if err := s.Done(ctx, a.Lease, sum, t0.Add(2*time.Minute)); err != nil {
 		t.Fatalf("Done() = %v", err)
 	}
-	c, err := s.Acquire(ctx, date, t0.Add(3*time.Minute), time.Hour)
+	c, err := s.Acquire(ctx, date, t0.Add(3*time.Minute), export.AcquireOptions{TTL: time.Hour})
 	if err != nil || c.Outcome != export.LockAlreadyDone || c.Record.Summary == nil || c.Record.Summary.Rows != 7 {
 		t.Fatalf("Acquire() after Done = %+v, %v; want already_done with the summary of 7 rows", c, err)
 	}
@@ -66,7 +66,7 @@ func TestConcurrentAcquireGrantsOneLease(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, err := s.Acquire(t.Context(), date, t0, time.Hour)
+			a, err := s.Acquire(t.Context(), date, t0, export.AcquireOptions{TTL: time.Hour})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -85,7 +85,7 @@ func TestConcurrentAcquireGrantsOneLease(t *testing.T) {
 func TestTakeoverFencesTheOldHolder(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
-	old, err := s.Acquire(ctx, date, t0, time.Hour)
+	old, err := s.Acquire(ctx, date, t0, export.AcquireOptions{TTL: time.Hour})
 	if err != nil {
 		t.Fatalf("Acquire() = %v", err)
 	}
@@ -94,7 +94,7 @@ func TestTakeoverFencesTheOldHolder(t *testing.T) {
 		t.Fatalf("Uploaded() = %v", err)
 	}
 	later := t0.Add(time.Hour + time.Second)
-	nu, err := s.Acquire(ctx, date, later, time.Hour)
+	nu, err := s.Acquire(ctx, date, later, export.AcquireOptions{TTL: time.Hour})
 	if err != nil || nu.Outcome != export.LockTakeover || nu.Lease.Generation != 2 || nu.Lease.Attempt != 2 {
 		t.Fatalf("Acquire() after expiry = %+v, %v; want takeover at generation 2, attempt 2", nu, err)
 	}
@@ -112,14 +112,14 @@ func TestTakeoverFencesTheOldHolder(t *testing.T) {
 func TestFailReleasesTheLeaseAndKeepsThePhase(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
-	a, err := s.Acquire(ctx, date, t0, time.Hour)
+	a, err := s.Acquire(ctx, date, t0, export.AcquireOptions{TTL: time.Hour})
 	if err != nil {
 		t.Fatalf("Acquire() = %v", err)
 	}
 	if err := s.Uploaded(ctx, a.Lease, export.File{ID: "f1"}, export.Summary{Date: date}, t0); err != nil {
 		t.Fatalf("Uploaded() = %v", err)
 	}
-	if err := s.Fail(ctx, a.Lease, export.ClassMongo, false, "mark: connection reset", t0.Add(time.Minute)); err != nil {
+	if err := s.Fail(ctx, a.Lease, export.Failed{Class: export.ClassMongo, Message: "mark: connection reset"}, t0.Add(time.Minute)); err != nil {
 		t.Fatalf("Fail() = %v", err)
 	}
 	rec, _, err := s.Get(ctx, date)
@@ -127,7 +127,7 @@ func TestFailReleasesTheLeaseAndKeepsThePhase(t *testing.T) {
 		t.Fatalf("Get() after Fail = %+v, %v; want failed in phase uploaded, class mongo", rec, err)
 	}
 	// No waiting for the lease: the next attempt takes over at once and continues from the upload.
-	b, err := s.Acquire(ctx, date, t0.Add(2*time.Minute), time.Hour)
+	b, err := s.Acquire(ctx, date, t0.Add(2*time.Minute), export.AcquireOptions{TTL: time.Hour})
 	if err != nil || b.Outcome != export.LockTakeover || b.Lease.Generation != 2 {
 		t.Fatalf("Acquire() after Fail = %+v, %v; want takeover at generation 2", b, err)
 	}

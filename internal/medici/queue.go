@@ -301,6 +301,21 @@ func (s *Store) MarkExported(ctx context.Context, b export.Batch, f export.File,
 	return res.ModifiedCount, nil
 }
 
+// Release returns the date's claimed entries to the queue, as if never claimed.
+func (s *Store) Release(ctx context.Context, b export.Batch) (int64, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	update := bson.D{
+		{Key: "$set", Value: bson.D{{Key: "status", Value: StatusQueued}}},
+		{Key: "$unset", Value: bson.D{{Key: "batchDate", Value: ""}, {Key: "exportGeneration", Value: ""}, {Key: "claimedAt", Value: ""}}},
+	}
+	res, err := s.queue.UpdateMany(ctx, claimed(b.Date), update)
+	if err != nil {
+		return 0, fmt.Errorf("release batch %s: %w", b.Date, err)
+	}
+	return res.ModifiedCount, nil
+}
+
 // CountFailed counts the date's failed entries.
 func (s *Store) CountFailed(ctx context.Context, date string) (int64, error) {
 	ctx, cancel := s.call(ctx)

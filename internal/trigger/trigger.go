@@ -37,12 +37,13 @@ func bad(format string, args ...any) *Error {
 var dateShape = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 type body struct {
-	Date   string `json:"date"`
-	DryRun bool   `json:"dryRun"`
+	Date         string `json:"date"`
+	DryRun       bool   `json:"dryRun"`
+	ClearFailure bool   `json:"clearFailure"`
 }
 
-// Parse reads a POST that asks for an export: an optional JSON body {"date":"YYYY-MM-DD","dryRun":false} with no
-// other fields, else the Cloud Scheduler header, else now.
+// Parse reads a POST that asks for an export: an optional JSON body {"date":"YYYY-MM-DD","dryRun":false,
+// "clearFailure":false} with no other fields, else the Cloud Scheduler header, else now.
 func Parse(r *http.Request) (export.Request, error) {
 	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
@@ -67,7 +68,10 @@ func Parse(r *http.Request) (export.Request, error) {
 				return export.Request{}, err
 			}
 		}
-		req.Date, req.DryRun = b.Date, b.DryRun
+		if b.ClearFailure && b.Date == "" {
+			return export.Request{}, bad("clearFailure needs an explicit date")
+		}
+		req.Date, req.DryRun, req.ClearFailure = b.Date, b.DryRun, b.ClearFailure
 	}
 	if req.Date == "" {
 		if h := r.Header.Get(ScheduleTimeHeader); h != "" {
