@@ -3,7 +3,7 @@ GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export JAVA_TOOL_OPTIONS ?= -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 
-.PHONY: run test lint fmt ci clean
+.PHONY: run test faults lint ci clean
 
 ## run: a real export on this machine: embedded FerretDB, the Firestore emulator and the fake Drive, all local
 run:
@@ -12,6 +12,10 @@ run:
 ## test: unit and integration tests with -race against the real emulator, FerretDB and the fake Drive
 test:
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+## faults: the whole fault-injection matrix (10 trials per fault) and its results table
+faults:
+	$(GO) run ./internal/faults/cmd/faults -trials 10
 
 ## lint: gofmt, go vet and staticcheck must be clean
 lint:

@@ -17,17 +17,17 @@ time_zone   = "Asia/Bangkok"
 cutoff_time = "18:00"
 
 # Scheduler retries: 4 attempts in all, at about +0, +5, +15 and +35 minutes.
-retry_count               = 3
+retry_count               = 4
 retry_min_backoff_seconds = 300
-retry_max_backoff_seconds = 1800
-retry_max_doublings       = 2
+retry_max_backoff_seconds = 2400
+retry_max_doublings       = 3
 
 # Function size. The lease must outlive the timeout.
 timeout_seconds                  = 1800
 available_memory                 = "512Mi"
 max_instance_count               = 1
 max_instance_request_concurrency = 1
-lease_duration                   = "65m"
+lease_duration                   = "35m"
 
 # Firestore: the project's (default) database, or create a named one.
 firestore_database        = "(default)"

@@ -272,16 +272,16 @@ variable "cutoff_time" {
 }
 
 variable "lease_duration" {
-  description = "LEASE_DURATION (Go duration such as 65m or 1h5m): how long a run's Firestore lease lives. It must exceed timeout_seconds, so that a live run is never taken over."
+  description = "LEASE_DURATION (Go duration such as 35m or 1h5m): how long a run's Firestore lease lives. It must exceed timeout_seconds, so that a live run is never taken over, and end before the day's last scheduler retry, so that a crashed run's date is taken over the same day."
   type        = string
-  default     = "65m"
+  default     = "35m"
 
   validation {
     condition = can(regex("^([0-9]+h)?([0-9]+m)?([0-9]+s)?$", var.lease_duration)) && var.lease_duration != "" && (
       sum([for i, part in regex("^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.lease_duration) :
       (part == null || part == "" ? 0 : tonumber(part)) * [3600, 60, 1][i]]) > var.timeout_seconds
     )
-    error_message = "lease_duration must be a Go duration made of h, m and s parts (e.g. 65m) and longer than timeout_seconds."
+    error_message = "lease_duration must be a Go duration made of h, m and s parts (e.g. 35m) and longer than timeout_seconds."
   }
 }
 
@@ -394,9 +394,9 @@ variable "attempt_deadline_seconds" {
 }
 
 variable "retry_count" {
-  description = "Retries after a failed attempt (Cloud Scheduler allows 0-5). A retry of a run that another attempt still holds gets 409 and is retried again later."
+  description = "Retries after a failed attempt (Cloud Scheduler allows 0-5). A retry of a run that another attempt still holds gets 409 and is retried again later; with the defaults the last retry starts 75 min after the first attempt, after the lease of an attempt that died has ended."
   type        = number
-  default     = 3
+  default     = 4
 
   validation {
     condition     = var.retry_count >= 0 && var.retry_count <= 5 && floor(var.retry_count) == var.retry_count
@@ -418,7 +418,7 @@ variable "retry_min_backoff_seconds" {
 variable "retry_max_backoff_seconds" {
   description = "Longest wait between retries, in seconds (at most 3600)."
   type        = number
-  default     = 1800
+  default     = 2400
 
   validation {
     condition     = var.retry_max_backoff_seconds >= var.retry_min_backoff_seconds && var.retry_max_backoff_seconds <= 3600
@@ -429,7 +429,7 @@ variable "retry_max_backoff_seconds" {
 variable "retry_max_doublings" {
   description = "How many times the wait doubles before it grows linearly (Cloud Scheduler's max_doublings)."
   type        = number
-  default     = 2
+  default     = 3
 
   validation {
     condition     = var.retry_max_doublings >= 0 && var.retry_max_doublings <= 5 && floor(var.retry_max_doublings) == var.retry_max_doublings

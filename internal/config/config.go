@@ -73,7 +73,7 @@ var Variables = []Variable{
 	{"LOCK_COLLECTION", "ledger-export-runs", "Firestore collection of the per-date lock documents"},
 	{"TIME_ZONE", "Asia/Bangkok", "IANA zone of the batch date, the cutoff and posted_at"},
 	{"CUTOFF_TIME", "18:00", "entries queued before this time of the batch date belong to it (HH:MM)"},
-	{"LEASE_DURATION", "65m", "how long a run's lock is held; must exceed the function timeout"},
+	{"LEASE_DURATION", "35m", "how long a run's lock is held; must exceed the function timeout (30 min at most)"},
 	{"CHUNK_SIZE", "8388608", "resumable upload chunk size in bytes; a multiple of 262144"},
 	{"BATCH_SIZE", "1000", "queue entries read per query, and ids per $in (1 to 1000)"},
 	{"META_COLUMNS", "", "comma-separated fields of each line's meta written as extra columns"},
@@ -116,7 +116,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		FirestoreDatabase:      r.str("FIRESTORE_DATABASE", "(default)"),
 		LockCollection:         r.str("LOCK_COLLECTION", "ledger-export-runs"),
 		TimeZone:               r.str("TIME_ZONE", "Asia/Bangkok"),
-		Lease:                  r.duration("LEASE_DURATION", "65m"),
+		Lease:                  r.duration("LEASE_DURATION", "35m"),
 		ChunkSize:              r.integer("CHUNK_SIZE", "8388608"),
 		BatchSize:              r.integer("BATCH_SIZE", "1000"),
 		FilePrefix:             r.str("FILE_PREFIX", "ledger-export"),
@@ -181,8 +181,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.CutoffHour, _ = strconv.Atoi(m[1])
 		c.CutoffMinute, _ = strconv.Atoi(m[2])
 	}
-	if c.Lease < time.Minute {
-		r.fail("LEASE_DURATION", "must be at least 1m and longer than the function timeout")
+	if c.Lease < time.Second {
+		r.fail("LEASE_DURATION", "must be longer than the function timeout")
 	}
 	if c.ChunkSize < MinChunk || c.ChunkSize%MinChunk != 0 || c.ChunkSize > 256<<20 {
 		r.fail("CHUNK_SIZE", fmt.Sprintf("%d is not a multiple of %d between %d and %d", c.ChunkSize, MinChunk, MinChunk, 256<<20))

@@ -1,0 +1,90 @@
+// Command faults runs the whole fault matrix (`make faults`) and prints the results table: per fault, the trials,
+// the exports that ended exactly once, duplicated and lost entries, and the scheduler attempts it took. It exits 1
+// if any trial broke an invariant.
+//
+//	go run ./internal/faults/cmd/faults [-trials 10] [-minute 50ms] [-only REGEXP] [-seed 1]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/siamledger/ledger-export/internal/faults"
+)
+
+func main() {
+	trials := flag.Int("trials", 10, "trials per fault")
+	minute := flag.Duration("minute", 50*time.Millisecond, "how long one minute of the production schedule lasts")
+	only := flag.String("only", "", "run only the faults whose name matches this regular expression")
+	seed := flag.Uint64("seed", 1, "seed of the random moments")
+	verbose := flag.Bool("v", false, "show the servers' logs")
+	flag.Parse()
+	if err := run(*trials, *minute, *only, *seed, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "faults:", err)
+		os.Exit(1)
+	}
+}
+
+func run(trials int, minute time.Duration, only string, seed uint64, verbose bool) error {
+	match, err := regexp.Compile(only)
+	if err != nil {
+		return fmt.Errorf("-only: %w", err)
+	}
+	tmp, err := os.MkdirTemp("", "faults-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "exportserver")
+	build := exec.Command("go", "build", "-o", bin, "./internal/faults/cmd/exportserver")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build exportserver: %w", err)
+	}
+	var logs io.Writer
+	if verbose {
+		logs = os.Stderr
+	}
+	ctx := context.Background()
+	h, err := faults.New(ctx, tmp, faults.Options{ServerBinary: bin, Minute: minute, Logs: logs})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+
+	rnd := rand.New(rand.NewPCG(seed, seed+1))
+	start := time.Now()
+	fmt.Printf("| fault | trials | exported exactly once | duplicates | lost entries | scheduler attempts |\n")
+	fmt.Printf("| --- | ---: | ---: | ---: | ---: | ---: |\n")
+	broken := 0
+	for _, f := range faults.Catalog(minute) {
+		if !match.MatchString(f.Name) {
+			continue
+		}
+		r := h.Run(ctx, f, trials, rnd)
+		outcome := fmt.Sprint(r.Exports)
+		if f.Permanent {
+			outcome = fmt.Sprintf("0 (blocked, entries queued: %d/%d)", r.Exports, r.Trials)
+		}
+		fmt.Printf("| %s | %d | %s | %d | %d | %d |\n", f.Name, r.Trials, outcome, r.Duplicates, r.Lost, r.Attempts)
+		if r.Exports != r.Trials || r.Duplicates != 0 || r.Lost != 0 {
+			broken++
+			for _, p := range r.Problems {
+				fmt.Fprintf(os.Stderr, "  %s: %s\n", f.Name, p)
+			}
+		}
+	}
+	fmt.Printf("\n%d faults broke an invariant; %s with a scaled minute of %s (%s)\n", broken, time.Since(start).Round(time.Second), minute, "go run ./internal/faults/cmd/faults")
+	if broken > 0 {
+		return fmt.Errorf("%d faults broke an invariant", broken)
+	}
+	return nil
+}
