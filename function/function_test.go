@@ -12,8 +12,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,7 +101,7 @@ func newEnv(t *testing.T, extra map[string]string, faults ...drivefake.Fault) *e
 		"DRIVE_FOLDER_ID":   folder,
 		"DRIVE_ENDPOINT":    fake.URL(),
 		"FIRESTORE_PROJECT": project,
-		"LEASE_DURATION":    "65m",
+		"LEASE_DURATION":    "35m",
 		"CHUNK_SIZE":        "262144",
 	}
 	for k, v := range extra {
@@ -601,6 +603,30 @@ func TestExpiredLeaseTakeover(t *testing.T) {
 	e.checkExactlyOnce(d)
 }
 
+// crash runs one trigger on an instance that dies the first time die says so: its goroutine ends on the spot, as a
+// killed process would, so nothing after that point runs and the lease stays held until it expires.
+func (e *env) crash(die func(point string, offset int64) bool) {
+	e.t.Helper()
+	var died atomic.Bool
+	h := e.handlerWith(func(point string, offset int64) {
+		if !died.Load() && die(point, offset) {
+			died.Store(true)
+			runtime.Goexit()
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(""))
+		req.Header.Set("X-CloudScheduler-ScheduleTime", cutoff.UTC().Format(time.RFC3339))
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}()
+	<-done
+	if !died.Load() {
+		e.t.Fatalf("the instance finished its run without reaching the crash point")
+	}
+}
+
 // padded returns demo data whose lines carry long memos, so that a file spans many 256 KiB chunks with few
 // documents (FerretDB's updates are slow).
 func padded(journals, repeat int) demo.Data {
@@ -638,23 +664,21 @@ func TestResumeAfterCrashAt90Percent(t *testing.T) {
 
 	e := newEnv(t, nil)
 	e.seed(d)
-	ctx, crash := context.WithCancel(context.Background())
-	defer crash()
 	var crashedAt int64
-	dying := e.handlerWith(func(point string, offset int64) {
-		if point == export.PointChunk && offset >= int64(len(want))*9/10 && crashedAt == 0 {
+	e.crash(func(point string, offset int64) bool {
+		if point == export.PointChunk && offset >= int64(len(want))*9/10 {
 			crashedAt = offset
-			crash() // the instance dies: nothing it does after this reaches Drive
+			return true
 		}
+		return false
 	})
-	if code, a, _ := e.triggerCtx(ctx, dying, ""); code == http.StatusOK {
-		t.Fatalf("dying attempt = %d %+v, want a failure (crash at %d of %d bytes)", code, a, crashedAt, len(want))
-	}
-	if crashedAt == 0 {
-		t.Fatalf("the file (%d bytes) never reached 90%%: no crash", len(want))
-	}
 
-	e.clock.Set(e.clock.Now().Add(5 * time.Minute))
+	// Cloud Scheduler's retries get 409 until the dead instance's lease ends; the next one takes over.
+	e.clock.Set(e.clock.Now().Add(15 * time.Minute))
+	if code, a, _ := e.trigger(e.handler(), ""); code != http.StatusConflict {
+		t.Fatalf("retry during the dead instance's lease = %d %+v, want 409", code, a)
+	}
+	e.clock.Set(e.clock.Now().Add(60 * time.Minute))
 	code, a, _ := e.trigger(e.handler(), "")
 	if code != http.StatusOK || a.Outcome != "exported" || !a.Summary.Resumed {
 		t.Fatalf("retry = %d %+v, want 200 exported by resuming", code, a)
@@ -740,22 +764,13 @@ func TestResumeRefusedWhenTheBytesDiffer(t *testing.T) {
 	d := padded(30, 200)
 	e := newEnv(t, nil)
 	e.seed(d)
-	ctx, crash := context.WithCancel(context.Background())
-	defer crash()
-	dying := e.handlerWith(func(point string, offset int64) {
-		if point == export.PointChunk && offset >= 2*262144 {
-			crash()
-		}
-	})
-	if code, a, _ := e.triggerCtx(ctx, dying, ""); code == http.StatusOK {
-		t.Fatalf("dying attempt = %d %+v, want a failure", code, a)
-	}
+	e.crash(func(point string, offset int64) bool { return point == export.PointChunk && offset >= 2*262144 })
 	first := d.Transactions[0].(bson.D)[0].Value
 	if _, err := e.db.Collection("medici_transactions").UpdateOne(t.Context(), bson.D{{Key: "_id", Value: first}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "memo", Value: "แก้ไขแล้ว"}}}}); err != nil {
 		t.Fatalf("edit a memo: %v", err)
 	}
-	e.clock.Set(e.clock.Now().Add(5 * time.Minute))
+	e.clock.Set(e.clock.Now().Add(40 * time.Minute))
 	code, a, _ := e.trigger(e.handler(), "")
 	if code != http.StatusOK || a.Summary.Resumed {
 		t.Fatalf("retry = %d %+v, want 200 exported by starting over", code, a)
