@@ -780,3 +780,9 @@ func TestResumeRefusedWhenTheBytesDiffer(t *testing.T) {
 		t.Errorf("file lacks the edited memo: it is not one consistent encoding")
 	}
 }
+
+// lockFor takes the date's lock as another instance would, and keeps it.
+func lockFor(e *env, holder string) (export.Acquisition, error) {
+	return lease.New(e.fs, "ledger-export-runs", holder, 30*time.Second).
+		Acquire(context.Background(), date, e.clock.Now(), export.AcquireOptions{TTL: 35 * time.Minute})
+}

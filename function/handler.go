@@ -26,6 +26,8 @@ type Options struct {
 	// Reached is called at the named points of each run (export.Runner.Reached). Only the fault-injection
 	// harness sets it.
 	Reached func(point string, offset int64)
+	// Telemetry, when set, replaces the providers that TELEMETRY names (tests read metrics and spans from it).
+	Telemetry *telemetry.Providers
 }
 
 // Handler serves the function. Its clients open on the first call and are reused by later calls on the same
@@ -38,6 +40,13 @@ type Handler struct {
 
 	mu   sync.Mutex
 	deps *deps
+	tel  *observability
+}
+
+// observability is one instance's telemetry: the providers and the observer on them.
+type observability struct {
+	prov *telemetry.Providers
+	obs  *telemetry.Observer
 }
 
 // New reads the configuration through getenv and returns the handler. A configuration error is logged at once,
@@ -69,15 +78,53 @@ func (h *Handler) Close() {
 		h.deps.close()
 		h.deps = nil
 	}
+	if h.tel != nil && h.opts.Telemetry == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), telemetry.FlushTimeout)
+		defer cancel()
+		_ = h.tel.prov.Shutdown(ctx)
+		h.tel = nil
+	}
+}
+
+// telemetry returns the instance's providers, built on the first call: in gcp mode the resource detector reads
+// the metadata server, which must not happen during start-up. A mode that cannot be built falls back to none, so
+// that the request is still served; the problem is logged.
+func (h *Handler) telemetry(ctx context.Context) *observability {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.tel != nil {
+		return h.tel
+	}
+	prov := h.opts.Telemetry
+	if prov == nil {
+		mode, err := telemetry.ParseMode(h.cfg.Telemetry)
+		if err == nil {
+			prov, err = telemetry.NewProviders(ctx, telemetry.Config{
+				Mode: mode, ProjectID: h.cfg.FirestoreProject, ServiceVersion: os.Getenv("K_REVISION"), Writer: os.Stderr,
+			})
+		}
+		if err != nil {
+			h.log.ErrorContext(ctx, "telemetry unavailable; running without it", "error", err.Error())
+			prov, _ = telemetry.NewProviders(ctx, telemetry.Config{Mode: telemetry.ModeNone})
+		}
+	}
+	obs, err := telemetry.NewObserver(prov.TracerProvider(), prov.MeterProvider())
+	if err != nil {
+		h.log.ErrorContext(ctx, "telemetry instruments unavailable", "error", err.Error())
+		obs, _ = telemetry.NewObserver(nil, nil)
+	}
+	h.tel = &observability{prov: prov, obs: obs}
+	return h.tel
 }
 
 func (h *Handler) dependencies(ctx context.Context) (*deps, error) {
+	tel := h.telemetry(ctx)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.deps != nil {
 		return h.deps, nil
 	}
-	d, err := open(ctx, h.cfg, h.opts, h.log)
+	d, err := open(ctx, h.cfg, h.opts, h.log, tel)
 	if err != nil {
 		return nil, err
 	}
@@ -85,12 +132,16 @@ func (h *Handler) dependencies(ctx context.Context) (*deps, error) {
 	return d, nil
 }
 
-// ServeHTTP routes the call.
+// ServeHTTP serves the call under a request span, and force-flushes metrics and spans before the answer is
+// written: Cloud Run throttles the CPU once the response is out.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tel := h.telemetry(r.Context())
+	telemetry.Middleware(http.HandlerFunc(h.serve), tel.obs.Tracing(), tel.prov, h.log).ServeHTTP(w, r)
+}
+
+// serve routes the call.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if t, ok := telemetry.ParseTraceparent(r.Header.Get("traceparent"), r.Header.Get("X-Cloud-Trace-Context")); ok {
-		ctx = telemetry.WithTrace(ctx, t)
-	}
 	if h.cfgErr != nil {
 		h.log.ErrorContext(ctx, "configuration invalid", "error", h.cfgErr.Error())
 		writeJSON(w, http.StatusInternalServerError, answer{Outcome: "failed", ErrorClass: "validation", Error: h.cfgErr.Error()})

@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 
 	"cloud.google.com/go/firestore"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	drivev3 "google.golang.org/api/drive/v3"
 	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
+	"google.golang.org/grpc"
 
 	"github.com/siamledger/ledger-export/internal/config"
 	"github.com/siamledger/ledger-export/internal/csvfile"
@@ -20,6 +23,7 @@ import (
 	"github.com/siamledger/ledger-export/internal/export"
 	"github.com/siamledger/ledger-export/internal/lease"
 	"github.com/siamledger/ledger-export/internal/medici"
+	"github.com/siamledger/ledger-export/internal/telemetry"
 )
 
 var (
@@ -37,19 +41,23 @@ type deps struct {
 
 // open creates the clients. None of them dials here: the Mongo driver and the gRPC Firestore client connect on
 // first use, within the caller's deadline.
-func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) (*deps, error) {
+func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger, tel *observability) (*deps, error) {
+	tp := tel.prov.TracerProvider()
 	mc, err := mongo.Connect(ctx, options.Client().ApplyURI(cfg.MongoURI).SetAppName("ledger-export").
-		SetTimeout(cfg.CallTimeout).SetMaxPoolSize(8))
+		SetTimeout(cfg.CallTimeout).SetMaxPoolSize(8).SetMonitor(telemetry.MongoMonitor(tp)))
 	if err != nil {
 		// The driver's message can quote the URI; say only what kind of problem it was.
 		return nil, fmt.Errorf("open mongodb client: %s", redact(err.Error(), cfg.MongoURI))
 	}
-	fs, err := firestore.NewClientWithDatabase(ctx, cfg.FirestoreProject, cfg.FirestoreDatabase)
+	// gRPC client spans for every Firestore call, on this instance's providers rather than the global ones. (With
+	// the emulator the client dials its own connection and ignores dial options.)
+	fs, err := firestore.NewClientWithDatabase(ctx, cfg.FirestoreProject, cfg.FirestoreDatabase,
+		option.WithGRPCDialOption(grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp)))))
 	if err != nil {
 		_ = mc.Disconnect(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("open firestore client: %w", err)
 	}
-	store, err := driveStore(ctx, cfg, o)
+	store, err := driveStore(ctx, cfg, o, tel)
 	if err != nil {
 		_ = mc.Disconnect(context.WithoutCancel(ctx))
 		fs.Close()
@@ -70,8 +78,9 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) (
 		Now: o.Now, Location: cfg.Location, CutoffHour: cfg.CutoffHour, CutoffMinute: cfg.CutoffMinute,
 		Lease: cfg.Lease, BackfillWindow: cfg.BackfillWindow, FilePrefix: cfg.FilePrefix,
 		ChunkSize: cfg.ChunkSize, Fingerprint: cfg.Fingerprint(), Reached: o.Reached,
-		CSV:    csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard},
-		Logger: log,
+		CSV:      csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard},
+		Logger:   log,
+		Observer: tel.obs,
 	}
 	closeAll := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.CallTimeout)
@@ -79,16 +88,21 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) (
 		_ = mc.Disconnect(ctx)
 		fs.Close()
 	}
+
 	return &deps{runner: runner, locker: locker, close: closeAll}, nil
 }
 
-func driveStore(ctx context.Context, cfg config.Config, o Options) (*drive.Store, error) {
-	var opts []option.ClientOption
+// driveStore opens Drive with an HTTP client whose every request is a span (and whose retried upload chunks are
+// counted), authenticated as the runtime service account, as the delegated user, or not at all for the fake.
+func driveStore(ctx context.Context, cfg config.Config, o Options, tel *observability) (*drive.Store, error) {
+	tp, m := tel.prov.TracerProvider(), tel.obs.Metrics()
+	auth := []option.ClientOption{option.WithScopes(drivev3.DriveScope)}
+	var hc *http.Client
 	switch {
 	case o.DriveHTTPClient != nil:
-		opts = append(opts, option.WithHTTPClient(o.DriveHTTPClient))
+		hc = &http.Client{Transport: telemetry.HTTPTransport(o.DriveHTTPClient.Transport, tp, m)}
 	case cfg.DriveEndpoint != "":
-		opts = append(opts, option.WithoutAuthentication())
+		auth = append(auth, option.WithoutAuthentication())
 	case cfg.DriveSubject != "":
 		// Domain-wide delegation: the runtime service account signs a token for the Workspace user.
 		ts, err := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{
@@ -97,8 +111,15 @@ func driveStore(ctx context.Context, cfg config.Config, o Options) (*drive.Store
 		if err != nil {
 			return nil, fmt.Errorf("drive credentials for %s: %w", cfg.DriveSubject, err)
 		}
-		opts = append(opts, option.WithTokenSource(ts))
+		auth = append(auth, option.WithTokenSource(ts))
 	}
+	if hc == nil {
+		var err error
+		if hc, err = telemetry.GoogleHTTPClient(ctx, telemetry.HTTPTransport(nil, tp, m), auth...); err != nil {
+			return nil, fmt.Errorf("drive http client: %w", err)
+		}
+	}
+	opts := []option.ClientOption{option.WithHTTPClient(hc)}
 	if cfg.DriveEndpoint != "" {
 		opts = append(opts, option.WithEndpoint(strings.TrimSuffix(cfg.DriveEndpoint, "/")+"/drive/v3/"))
 	}

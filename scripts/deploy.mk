@@ -6,7 +6,8 @@
 #   make tf-validate               terraform fmt + validate + plan, offline (schema-only stub provider)
 #   make tf-static                 static security test of terraform/ (go test ./scripts/tfcheck)
 #   make deploy-check              all three checks above (what CI runs for deployment)
-#   make invoke DATE=YYYY-MM-DD    run or finish that date now (EXPORT_DRY_RUN=1: summary only, changes nothing)
+#   make invoke DATE=YYYY-MM-DD    run or finish that date now (EXPORT_DRY_RUN=1: summary only, changes nothing;
+#                                  CLEAR_FAILURE=1: retry a date blocked by a permanent failure)
 #   make status [DATE=YYYY-MM-DD]  state of a date, or of the latest run
 #   make health                    GET /health
 #   make run-now                   run the Cloud Scheduler job now
@@ -66,7 +67,7 @@ tf-static:
 deploy-check: tf-validate tf-static buildpack-check
 
 invoke:
-	@$(DEPLOY_ROOT)/scripts/gcloud.sh invoke "$(DATE)" "$(EXPORT_DRY_RUN)"
+	@$(DEPLOY_ROOT)/scripts/gcloud.sh invoke "$(DATE)" "$(EXPORT_DRY_RUN)" "$(CLEAR_FAILURE)"
 
 status:
 	@$(DEPLOY_ROOT)/scripts/gcloud.sh status "$(DATE)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gcloud.sh - manual operations on the deployed function, for scripts/deploy.mk.
 #
-#   gcloud.sh invoke DATE [DRYRUN]   POST {"date":DATE[,"dryRun":true]} (gcloud functions call)
+#   gcloud.sh invoke DATE [DRYRUN] [CLEAR]   POST {"date":DATE[,"dryRun":true][,"clearFailure":true]} (gcloud functions call)
 #   gcloud.sh status [DATE]          GET ?date=DATE, or the latest run (curl + identity token)
 #   gcloud.sh health                 GET /health (200 fresh, 503 stale)
 #   gcloud.sh run-now                run the Cloud Scheduler job now (gcloud scheduler jobs run)
@@ -89,9 +89,11 @@ valid_date() { [[ $1 =~ ^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$ ]]; 
 case ${1:-} in
 invoke)
 	date=${2:-}
-	valid_date "$date" || die "usage: make invoke DATE=YYYY-MM-DD [EXPORT_DRY_RUN=1] (got DATE='$date')"
-	body="{\"date\":\"$date\"}"
-	[ -n "${3:-}" ] && body="{\"date\":\"$date\",\"dryRun\":true}"
+	valid_date "$date" || die "usage: make invoke DATE=YYYY-MM-DD [EXPORT_DRY_RUN=1] [CLEAR_FAILURE=1] (got DATE='$date')"
+	body="{\"date\":\"$date\""
+	[ -n "${3:-}" ] && body="$body,\"dryRun\":true"
+	[ -n "${4:-}" ] && body="$body,\"clearFailure\":true"
+	body="$body}"
 	run gcloud functions call "$function" --project="$project" --region="$region" --data="$body"
 	;;
 status)

@@ -48,6 +48,8 @@ type Config struct {
 	HealthWindow   time.Duration
 	BackfillWindow time.Duration
 	CallTimeout    time.Duration
+	// Telemetry is where metrics and spans go: gcp (Cloud Monitoring and Cloud Trace), stdout, or none.
+	Telemetry string
 }
 
 // Variable describes one environment variable, for the README table and for error messages.
@@ -82,6 +84,7 @@ var Variables = []Variable{
 	{"HEALTH_WINDOW", "26h", "GET /health answers 503 when no export succeeded within this window"},
 	{"BACKFILL_WINDOW", "1488h", "oldest batch date a request may name, counted back from today (62 days)"},
 	{"CALL_TIMEOUT", "60s", "deadline of each single call to MongoDB, Firestore or Drive metadata"},
+	{"TELEMETRY", "auto", "metrics and spans: gcp (Cloud Monitoring and Cloud Trace), stdout (JSON on stderr), or none; auto is gcp on Cloud Run (K_SERVICE set), none elsewhere"},
 }
 
 var (
@@ -124,6 +127,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		HealthWindow:           r.duration("HEALTH_WINDOW", "26h"),
 		BackfillWindow:         r.duration("BACKFILL_WINDOW", "1488h"),
 		CallTimeout:            r.duration("CALL_TIMEOUT", "60s"),
+		Telemetry:              r.str("TELEMETRY", "auto"),
 	}
 
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
@@ -198,6 +202,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.BackfillWindow < 24*time.Hour {
 		r.fail("BACKFILL_WINDOW", "must be at least 24h")
+	}
+	switch c.Telemetry {
+	case "auto":
+		c.Telemetry = "none"
+		if getenv("K_SERVICE") != "" {
+			c.Telemetry = "gcp"
+		}
+	case "gcp", "stdout", "none":
+	default:
+		r.fail("TELEMETRY", fmt.Sprintf("%q is not gcp, stdout, none or auto", c.Telemetry))
 	}
 	if c.CallTimeout < time.Second {
 		r.fail("CALL_TIMEOUT", "must be at least 1s")

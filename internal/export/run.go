@@ -35,6 +35,7 @@ type Runner struct {
 	Fingerprint    string // identifies the configuration; see AcquireOptions
 	CSV            csvfile.Options
 	Logger         *slog.Logger
+	Observer       Observer // spans and metrics; nil observes nothing
 
 	// Reached, when set, is called at each named point of a run (see the Point constants) with the bytes uploaded
 	// so far. Only the fault-injection harness sets it; production wiring leaves it nil.
@@ -139,14 +140,28 @@ func (r *Runner) batch(req Request, now time.Time) (Batch, error) {
 func (r *Runner) Run(ctx context.Context, req Request) (Report, error) {
 	start := r.Now()
 	began := time.Now() // durations are real elapsed time, whatever the injected clock says
+	obs := r.obs()
 	b, err := r.batch(req, start)
 	if err != nil {
+		obs.Failed(ctx, "request", string(ClassValidation))
+		obs.Finished(ctx, req.Date, string(OutcomeFailed), time.Since(began), time.Time{})
 		return Report{Outcome: OutcomeFailed, Date: req.Date}, &Error{Step: "request", Class: ClassValidation, Err: err}
 	}
+	ctx, endRun := obs.StartStep(ctx, StepRun, b.Date, 0)
 	log := r.Logger.With("batchDate", b.Date)
 	log.InfoContext(ctx, "export started", "dryRun", req.DryRun, "cutoff", b.Cutoff.Format(time.RFC3339))
 	rep, err := r.run(ctx, b, req, start, began)
 	rep.Date = b.Date
+	var e *Error
+	if errors.As(err, &e) {
+		obs.Failed(ctx, e.Step, string(e.Class))
+	}
+	var last time.Time
+	if rep.Summary != nil && (rep.Outcome == OutcomeExported || rep.Outcome == OutcomeAlreadyDone) {
+		last = rep.Summary.FinishedAt
+	}
+	obs.Finished(ctx, b.Date, string(rep.Outcome), time.Since(began), last)
+	defer endRun(err)
 	attrs := []any{"outcome", rep.Outcome, "lock", rep.Lock, "durationMs", time.Since(began).Milliseconds()}
 	if rep.Summary != nil {
 		logged := *rep.Summary
@@ -154,8 +169,6 @@ func (r *Runner) Run(ctx context.Context, req Request) (Report, error) {
 		attrs = append(attrs, "summary", logged)
 	}
 	if err != nil {
-		var e *Error
-		errors.As(err, &e)
 		attrs = append(attrs, "errorClass", e.Class, "permanent", e.Permanent(), "error", err.Error())
 		log.ErrorContext(ctx, "export finished", attrs...)
 		return rep, err
@@ -168,7 +181,9 @@ func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began tim
 	if req.DryRun {
 		b.Preview = true
 		h := newHashWriter()
-		s, err := r.encode(ctx, b, h, false)
+		sctx, endStream := r.obs().StartStep(ctx, StepStream, b.Date, 0)
+		s, err := r.encode(sctx, b, h, false)
+		endStream(err)
 		if err != nil {
 			return Report{Outcome: OutcomeFailed}, stepError("stream", ClassMongo, err)
 		}
@@ -178,7 +193,12 @@ func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began tim
 		return Report{Outcome: OutcomeDryRun, Summary: &s}, nil
 	}
 
-	acq, err := r.Locker.Acquire(ctx, b.Date, start, AcquireOptions{TTL: r.Lease, Fingerprint: r.Fingerprint, ClearFailure: req.ClearFailure})
+	lctx, endLock := r.obs().StartStep(ctx, StepLock, b.Date, 0)
+	acq, err := r.Locker.Acquire(lctx, b.Date, start, AcquireOptions{TTL: r.Lease, Fingerprint: r.Fingerprint, ClearFailure: req.ClearFailure})
+	if err == nil {
+		r.obs().LockOutcome(lctx, string(acq.Outcome))
+	}
+	endLock(err)
 	if err != nil {
 		return Report{Outcome: OutcomeFailed}, stepError("lock", ClassFirestore, err)
 	}
@@ -266,26 +286,38 @@ func (a *attempt) export(ctx context.Context) (Summary, error) {
 		if file, s, err = a.produce(ctx); err != nil {
 			return Summary{}, err
 		}
-		if err := a.Locker.Uploaded(ctx, a.acq.Lease, file, s, a.Now()); err != nil {
+		rctx, endRecord := a.obs().StartStep(ctx, StepRecord, a.b.Date, a.b.Generation)
+		err = a.Locker.Uploaded(rctx, a.acq.Lease, file, s, a.Now())
+		endRecord(err)
+		if err != nil {
 			return Summary{}, stepError("record upload", ClassFirestore, err)
 		}
 		a.reach(PointRecorded, s.Bytes)
 	}
 	s.Generation, s.Attempt = a.acq.Lease.Generation, a.acq.Lease.Attempt
 
-	if _, err := a.Queue.MarkExported(ctx, a.b, file, a.Now()); err != nil {
+	mctx, endMark := a.obs().StartStep(ctx, StepMark, a.b.Date, a.b.Generation)
+	marked, err := a.Queue.MarkExported(mctx, a.b, file, a.Now())
+	a.obs().Annotate(mctx, "entries_marked", marked)
+	endMark(err)
+	if err != nil {
 		return Summary{}, stepError("mark", ClassMongo, err)
 	}
 	a.reach(PointMarked, s.Bytes)
 	s.FinishedAt = a.Now().UTC()
 	s.DurationMS = time.Since(a.began).Milliseconds() // this attempt's time; earlier attempts are not counted
-	if err := a.Queue.LogExport(ctx, s, a.Now()); err != nil {
+	fctx, endFinish := a.obs().StartStep(ctx, StepFinish, a.b.Date, a.b.Generation)
+	if err := a.Queue.LogExport(fctx, s, a.Now()); err != nil {
+		endFinish(err)
 		return Summary{}, stepError("log", ClassMongo, err)
 	}
 	a.reach(PointLogged, s.Bytes)
-	if err := a.Locker.Done(ctx, a.acq.Lease, s, a.Now()); err != nil {
+	if err := a.Locker.Done(fctx, a.acq.Lease, s, a.Now()); err != nil {
+		endFinish(err)
 		return Summary{}, stepError("finish", ClassFirestore, err)
 	}
+	endFinish(nil)
+	a.obs().Exported(ctx, s.Rows, s.EntriesExported, s.EntriesFailed, s.Bytes)
 	return s, nil
 }
 
@@ -293,11 +325,24 @@ func (a *attempt) export(ctx context.Context) (Summary, error) {
 // otherwise clears what earlier attempts left and uploads anew. It returns once Drive holds the whole file with
 // its final properties.
 func (a *attempt) produce(ctx context.Context) (File, Summary, error) {
-	claimed, err := a.Queue.Claim(ctx, a.b, a.Now())
+	cctx, endClaim := a.obs().StartStep(ctx, StepClaim, a.b.Date, a.b.Generation)
+	claimed, err := a.Queue.Claim(cctx, a.b, a.Now())
+	a.obs().Annotate(cctx, "entries_claimed", claimed)
+	endClaim(err)
 	if err != nil {
 		return File{}, Summary{}, stepError("claim", ClassMongo, err)
 	}
 	a.reach(PointClaimed, 0)
+
+	ctx, endUpload := a.obs().StartStep(ctx, StepUpload, a.b.Date, a.b.Generation)
+	file, s, err := a.uploadFile(ctx, claimed)
+	endUpload(err)
+	return file, s, err
+}
+
+// uploadFile makes the date's file (see produce) and sets its final properties.
+func (a *attempt) uploadFile(ctx context.Context, claimed int64) (File, Summary, error) {
+	var err error
 
 	var (
 		file File
@@ -461,7 +506,10 @@ type encoded struct {
 func (a *attempt) encodeInto(ctx context.Context, pw *io.PipeWriter) <-chan encoded {
 	done := make(chan encoded, 1)
 	go func() {
-		s, err := a.encode(ctx, a.b, pw, true)
+		sctx, endStream := a.obs().StartStep(ctx, StepStream, a.b.Date, a.b.Generation)
+		s, err := a.encode(sctx, a.b, pw, true)
+		a.obs().Annotate(sctx, "rows", s.Rows)
+		endStream(err)
 		pw.CloseWithError(err) // nil ends the upload's body with io.EOF
 		done <- encoded{s, err}
 	}()
