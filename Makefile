@@ -25,9 +25,11 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 ## ci: what .ci/run runs
-ci: lint test deploy-check
+ci: lint test bench-smoke deploy-check quality
 
 clean:
 	rm -rf .local dist
 
 include scripts/deploy.mk
+include scripts/quality.mk
+include scripts/bench.mk

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -137,3 +138,38 @@ func TestTelemetryOfABusyLock(t *testing.T) {
 }
 
 func attrKey(k string) attribute.Key { return attribute.Key(k) }
+
+// TestSecretsNeverReachLogsAnswersOrSpans: a run whose MongoDB URI carries a password fails to connect; neither
+// the log lines, nor the answer, nor any span attribute may show the URI or the password.
+func TestSecretsNeverReachLogsAnswersOrSpans(t *testing.T) {
+	const password = "s3cr3t-P4ss"
+	e := newEnv(t, map[string]string{
+		"MONGODB_URI":  "mongodb://ledger:" + password + "@127.0.0.1:1/?serverSelectionTimeoutMS=300&connectTimeoutMS=200",
+		"CALL_TIMEOUT": "1s",
+	})
+	o := e.observed()
+	code, a, _ := e.trigger(o.h, "")
+	if code != http.StatusServiceUnavailable {
+		t.Fatalf("trigger with an unreachable MongoDB = %d %+v, want 503", code, a)
+	}
+	var spans strings.Builder
+	for _, s := range o.spans.GetSpans() {
+		for _, kv := range s.Attributes {
+			spans.WriteString(kv.Value.String())
+		}
+		spans.WriteString(s.Status.Description)
+		for _, ev := range s.Events {
+			for _, kv := range ev.Attributes {
+				spans.WriteString(kv.Value.String())
+			}
+		}
+	}
+	for where, text := range map[string]string{"logs": e.logs.String(), "answer": a.Error, "spans": spans.String()} {
+		if strings.Contains(text, password) || strings.Contains(text, e.vars["MONGODB_URI"]) {
+			t.Errorf("the %s show the MongoDB password or URI:\n%s", where, text)
+		}
+	}
+	if !strings.Contains(e.logs.String(), `"errorClass":"timeout"`) && !strings.Contains(e.logs.String(), `"errorClass":"mongo"`) {
+		t.Errorf("logs lack the failed run's summary line:\n%s", e.logs.String())
+	}
+}

@@ -288,7 +288,7 @@ variable "lease_duration" {
 variable "chunk_size" {
   description = "CHUNK_SIZE in bytes for Drive's resumable upload: a multiple of 262144 (256 KiB). The instance holds about one chunk in memory."
   type        = number
-  default     = 8388608
+  default     = 4194304
 
   validation {
     condition     = var.chunk_size >= 262144 && var.chunk_size % 262144 == 0 && var.chunk_size <= 268435456

@@ -34,8 +34,8 @@ func TestFromEnvDefaults(t *testing.T) {
 	if c.Location.String() != "Asia/Bangkok" || c.CutoffHour != 18 || c.CutoffMinute != 0 {
 		t.Errorf("zone and cutoff = %v %02d:%02d, want Asia/Bangkok 18:00", c.Location, c.CutoffHour, c.CutoffMinute)
 	}
-	if c.Lease != 35*time.Minute || c.ChunkSize != 8<<20 || c.BatchSize != 1000 || !c.FormulaGuard {
-		t.Errorf("lease %v chunk %d batch %d guard %v, want 35m 8MiB 1000 true", c.Lease, c.ChunkSize, c.BatchSize, c.FormulaGuard)
+	if c.Lease != 35*time.Minute || c.ChunkSize != 4<<20 || c.BatchSize != 1000 || !c.FormulaGuard {
+		t.Errorf("lease %v chunk %d batch %d guard %v, want 35m 4MiB 1000 true", c.Lease, c.ChunkSize, c.BatchSize, c.FormulaGuard)
 	}
 }
 

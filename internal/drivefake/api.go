@@ -239,6 +239,9 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, info *reqInfo
 		writeError(w, errFileNotFound(id))
 	case !media:
 		writeJSON(w, http.StatusOK, mask.apply(res))
+	case s.discard && !strings.HasPrefix(mimeType, "application/vnd.google-apps."):
+		writeError(w, paramError(http.StatusForbidden, "contentDiscarded",
+			"drivefake: this server discards file content (Options.Discard)", "alt"))
 	case strings.HasPrefix(mimeType, "application/vnd.google-apps."):
 		writeError(w, paramError(http.StatusForbidden, "fileNotDownloadable",
 			"Only files with binary content can be downloaded. Use Export with Docs Editors files.", "alt"))

@@ -59,6 +59,14 @@ type fileRec struct {
 
 func (f *fileRec) isFolder() bool { return f.MimeType == FolderMimeType }
 
+// setSums records the size and MD5 of content the fake did not keep (Options.Discard).
+func (f *fileRec) setSums(size int64, md5sum []byte) {
+	f.Content = nil
+	f.Size = size
+	f.MD5 = hex.EncodeToString(md5sum)
+	f.SHA1, f.SHA256 = "", ""
+}
+
 // setContent stores b as the content and computes the checksums.
 func (f *fileRec) setContent(b []byte) {
 	f.Content = b
@@ -135,8 +143,10 @@ func (f *fileRec) resource() map[string]any {
 	r["size"] = strconv.FormatInt(f.Size, 10)
 	r["quotaBytesUsed"] = strconv.FormatInt(f.Size, 10)
 	r["md5Checksum"] = f.MD5
-	r["sha1Checksum"] = f.SHA1
-	r["sha256Checksum"] = f.SHA256
+	if f.SHA1 != "" { // left out when the content was discarded
+		r["sha1Checksum"] = f.SHA1
+		r["sha256Checksum"] = f.SHA256
+	}
 	r["headRevisionId"] = "0B" + f.ID[:min(len(f.ID), 8)] + strconv.FormatInt(f.Version, 10)
 	r["webContentLink"] = "https://drive.google.com/uc?id=" + f.ID + "&export=download"
 	if f.OriginalFilename != "" {

@@ -2,8 +2,10 @@ package drivefake
 
 import (
 	"bytes"
+	"crypto/md5"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"maps"
 	"mime"
@@ -53,7 +55,16 @@ type session struct {
 	Expires     time.Time  `json:"expires"`
 	FileID      string     `json:"fileId,omitempty"`
 
-	data []byte // bytes received, until completion
+	data []byte    // bytes received, until completion
+	md5  hash.Hash // with Options.Discard: the MD5 of the bytes received, instead of data
+}
+
+// sum returns the MD5 of the bytes a discarding session received.
+func (sess *session) sum() []byte {
+	if sess.md5 == nil {
+		sess.md5 = md5.New()
+	}
+	return sess.md5.Sum(nil)
 }
 
 // query is the session URI's query: the initiating query plus upload_id.
@@ -151,7 +162,12 @@ func (s *Server) newFile(m createMeta, content []byte, mediaType string) (*fileR
 		f.MimeType = "application/octet-stream"
 	}
 	if !f.isFolder() {
-		f.setContent(content)
+		if s.discard {
+			sum := md5.Sum(content)
+			f.setSums(int64(len(content)), sum[:])
+		} else {
+			f.setContent(content)
+		}
 		if f.OriginalFilename == "" {
 			f.OriginalFilename = f.Name
 		}
@@ -281,6 +297,33 @@ func parseContentRange(h string) (contentRange, error) {
 	return cr, nil
 }
 
+// maxPooledChunk bounds the request bodies readChunk keeps for reuse.
+const maxPooledChunk = 64 << 20
+
+// readChunk reads the body of a request to a session. A body of declared length is read into a buffer reused
+// across requests, so that a stream of large chunks does not allocate one buffer (or several, as io.ReadAll grows
+// its own) per chunk; release returns the buffer once the request is answered. No caller keeps data: a session
+// copies what it stores.
+func (s *Server) readChunk(r *http.Request) (data []byte, release func(), err error) {
+	n := r.ContentLength
+	if n <= 0 || n > maxPooledChunk {
+		data, err = io.ReadAll(r.Body)
+		return data, func() {}, err
+	}
+	bp, _ := s.bufs.Get().(*[]byte)
+	if bp == nil || int64(cap(*bp)) < n {
+		b := make([]byte, n)
+		bp = &b
+	}
+	buf := (*bp)[:n]
+	if _, err := io.ReadFull(r.Body, buf); err != nil {
+		s.bufs.Put(bp)
+		return nil, nil, fmt.Errorf("read chunk: %w", err)
+	}
+	// A body longer than declared is the transport's error; net/http stops at Content-Length.
+	return buf, func() { s.bufs.Put(bp) }, nil
+}
+
 // chunkReply is what a request to a session answers.
 type chunkReply struct {
 	err      *apiError
@@ -311,10 +354,11 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request, info *req
 		return
 	}
 
-	data, err := io.ReadAll(r.Body)
+	data, release, err := s.readChunk(r)
 	if err != nil {
 		return // the client went away; nothing was stored
 	}
+	defer release()
 	if header == "" {
 		cr = contentRange{first: 0, last: int64(len(data)) - 1, total: int64(len(data))}
 		if len(data) == 0 {
@@ -430,7 +474,7 @@ func (s *Server) acceptChunk(sess *session, cr contentRange, data []byte) chunkR
 	fresh := data
 	if cr.first < received {
 		overlap := min(cr.last+1, received) - cr.first
-		if !bytes.Equal(data[:overlap], sess.data[cr.first:cr.first+overlap]) {
+		if !s.discard && !bytes.Equal(data[:overlap], sess.data[cr.first:cr.first+overlap]) {
 			return chunkReply{err: errBadRequest(fmt.Sprintf("Content-Range starts at byte %d, inside the %d bytes already received, with different bytes.", cr.first, received))}
 		}
 		fresh = data[overlap:]
@@ -443,7 +487,14 @@ func (s *Server) acceptChunk(sess *session, cr contentRange, data []byte) chunkR
 			return chunkReply{err: errBackend(err)}
 		}
 	}
-	sess.data = append(sess.data, fresh...)
+	if s.discard {
+		if sess.md5 == nil {
+			sess.md5 = md5.New()
+		}
+		sess.md5.Write(fresh)
+	} else {
+		sess.data = append(sess.data, fresh...)
+	}
 	sess.Received += int64(len(fresh))
 	sess.Chunks++
 	if final {
@@ -457,6 +508,9 @@ func (s *Server) complete(sess *session) chunkReply {
 	f, err := s.newFile(sess.Meta, sess.data, sess.ContentType)
 	if err != nil {
 		return chunkReply{err: err}
+	}
+	if s.discard && !f.isFolder() {
+		f.setSums(sess.Received, sess.sum())
 	}
 	sess.FileID = f.ID
 	sess.data = nil

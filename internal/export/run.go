@@ -3,8 +3,6 @@ package export
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -32,6 +30,7 @@ type Runner struct {
 	BackfillWindow time.Duration // how far back a request may name a date
 	FilePrefix     string
 	ChunkSize      int    // the upload's chunk size: resume points fall on its multiples
+	Buffers        int    // filled chunks that may wait for the upload, one chunk of memory each; 0: DefaultBuffers, <0: none
 	Fingerprint    string // identifies the configuration; see AcquireOptions
 	CSV            csvfile.Options
 	Logger         *slog.Logger
@@ -180,7 +179,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (Report, error) {
 func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began time.Time) (Report, error) {
 	if req.DryRun {
 		b.Preview = true
-		h := newHashWriter()
+		h := newHashWriter(false)
 		sctx, endStream := r.obs().StartStep(ctx, StepStream, b.Date, 0)
 		s, err := r.encode(sctx, b, h, false)
 		endStream(err)
@@ -396,11 +395,10 @@ func (a *attempt) uploadFile(ctx context.Context, claimed int64) (File, Summary,
 // upload streams a fresh encoding of the batch into a new file, recording the session and each confirmed chunk on
 // the lock so that a takeover can resume.
 func (a *attempt) upload(ctx context.Context) (File, Summary, error) {
-	pr, pw := io.Pipe()
-	hr := newHashReader(pr, a.ChunkSize)
-	done := a.encodeInto(ctx, pw)
-	file, upErr := a.Drive.Upload(ctx, NewFile{Name: a.FileName(a.b.Date), Date: a.b.Date, Generation: a.b.Generation}, hr, a.progress(ctx, hr))
-	pr.CloseWithError(errUploadStopped) // unblocks the encoder if the upload stopped reading early
+	cp := newChunkPipe(a.ChunkSize, a.buffers(), -1)
+	done := a.encodeInto(ctx, cp)
+	file, upErr := a.Drive.Upload(ctx, NewFile{Name: a.FileName(a.b.Date), Date: a.b.Date, Generation: a.b.Generation}, cp, a.progress(ctx, cp))
+	cp.closeRead(errUploadStopped) // unblocks the encoder if the upload stopped reading early
 	res := <-done
 	if upErr == nil {
 		a.reached = true
@@ -409,7 +407,8 @@ func (a *attempt) upload(ctx context.Context) (File, Summary, error) {
 		return File{}, Summary{}, err
 	}
 	s := res.s
-	s.SHA256, s.Bytes = hex.EncodeToString(hr.sum()), hr.n
+	sum, n := cp.result()
+	s.SHA256, s.Bytes = hex.EncodeToString(sum), n
 	return file, s, nil
 }
 
@@ -435,12 +434,11 @@ func (a *attempt) resume(ctx context.Context, up UploadSession) (File, Summary, 
 		return File{}, Summary{}, false, nil
 	}
 
-	pr, pw := io.Pipe()
-	hr := newHashReader(pr, a.ChunkSize)
-	done := a.encodeInto(ctx, pw)
+	cp := newChunkPipe(a.ChunkSize, a.buffers(), up.Offset)
+	done := a.encodeInto(ctx, cp)
 	a.reached = true
-	if _, err := io.CopyN(io.Discard, hr, up.Offset); err != nil || !bytes.Equal(hr.state(), up.HashState) {
-		pr.CloseWithError(errUploadStopped)
+	if _, err := io.CopyN(io.Discard, cp, up.Offset); err != nil || !bytes.Equal(cp.stateAt(up.Offset), up.HashState) {
+		cp.closeRead(errUploadStopped)
 		if res := <-done; res.err != nil && !errors.Is(res.err, errUploadStopped) {
 			return File{}, Summary{}, false, stepError("stream", ClassMongo, res.err)
 		}
@@ -448,21 +446,22 @@ func (a *attempt) resume(ctx context.Context, up UploadSession) (File, Summary, 
 		return File{}, Summary{}, false, nil
 	}
 	log.InfoContext(ctx, "resuming the upload")
-	file, upErr := a.Drive.Resume(ctx, up, hr, a.progress(ctx, hr))
-	pr.CloseWithError(errUploadStopped)
+	file, upErr := a.Drive.Resume(ctx, up, cp, a.progress(ctx, cp))
+	cp.closeRead(errUploadStopped)
 	res := <-done
 	if err := streamError(res.err, upErr); err != nil {
 		return File{}, Summary{}, false, err
 	}
 	s := res.s
-	s.SHA256, s.Bytes = hex.EncodeToString(hr.sum()), hr.n
+	sum, n := cp.result()
+	s.SHA256, s.Bytes = hex.EncodeToString(sum), n
 	return file, s, true, nil
 }
 
 // adopt takes over a file an earlier attempt finished uploading but did not record, when its content equals a
 // fresh encoding of the batch (by Drive's MD5 checksum). Otherwise the caller starts over and trashes it.
 func (a *attempt) adopt(ctx context.Context, f File) (File, Summary, bool, error) {
-	h := newHashWriter()
+	h := newHashWriter(true)
 	s, err := a.encode(ctx, a.b, h, true)
 	if err != nil {
 		return File{}, Summary{}, false, stepError("stream", ClassMongo, err)
@@ -476,13 +475,13 @@ func (a *attempt) adopt(ctx context.Context, f File) (File, Summary, bool, error
 }
 
 // progress records each confirmed offset on the lock, with the hash state of the bytes before it.
-func (a *attempt) progress(ctx context.Context, hr *hashReader) func(UploadProgress) {
+func (a *attempt) progress(ctx context.Context, cp *chunkPipe) func(UploadProgress) {
 	var mu sync.Mutex
 	return func(p UploadProgress) {
 		mu.Lock()
 		defer mu.Unlock()
 		a.reached = true
-		state := hr.stateAt(p.Offset)
+		state := cp.stateAt(p.Offset)
 		if state == nil {
 			return
 		}
@@ -502,18 +501,28 @@ type encoded struct {
 	err error
 }
 
-// encodeInto encodes the batch into pw in a goroutine and closes pw with the result.
-func (a *attempt) encodeInto(ctx context.Context, pw *io.PipeWriter) <-chan encoded {
+// encodeInto encodes the batch into cp in a goroutine and closes cp's writing side with the result.
+func (a *attempt) encodeInto(ctx context.Context, cp *chunkPipe) <-chan encoded {
 	done := make(chan encoded, 1)
 	go func() {
 		sctx, endStream := a.obs().StartStep(ctx, StepStream, a.b.Date, a.b.Generation)
-		s, err := a.encode(sctx, a.b, pw, true)
+		s, err := a.encode(sctx, a.b, cp, true)
 		a.obs().Annotate(sctx, "rows", s.Rows)
 		endStream(err)
-		pw.CloseWithError(err) // nil ends the upload's body with io.EOF
+		cp.closeWrite(err) // nil ends the upload's body with io.EOF
 		done <- encoded{s, err}
 	}()
 	return done
+}
+
+func (r *Runner) buffers() int {
+	switch {
+	case r.Buffers < 0:
+		return 0
+	case r.Buffers == 0:
+		return DefaultBuffers
+	}
+	return r.Buffers
 }
 
 // streamError picks the error that explains a failed stream-and-upload: the encoder's own, else the upload's.
@@ -549,21 +558,45 @@ func (a *attempt) trashOthers(ctx context.Context, keep string) error {
 
 var errUploadStopped = errors.New("upload stopped reading")
 
+// markBatch is how many failed entries encode collects before it marks them: one update command per batch, not
+// per page, so that a page costs three queries and no more.
+const markBatch = 1000
+
 // encode writes the batch as CSV to w and returns the summary of what it wrote (without the hash, which the
-// caller takes where the bytes go). With mark set, entries that cannot be exported are marked failed page by page.
+// caller takes where the bytes go). With mark set, entries that cannot be exported are marked failed, in batches
+// of markBatch and at the end.
 func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (Summary, error) {
 	enc := csvfile.NewWriter(w, r.CSV)
 	s := Summary{Date: b.Date, FileName: r.FileName(b.Date)}
-	var totals ledger.Totals
-	err := r.Queue.Read(ctx, b, func(page []Entry) error {
-		var failures []Failure
+	var (
+		totals  ledger.Totals
+		pending []Failure
+	)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := r.Queue.MarkFailed(ctx, b, pending, r.Now()); err != nil {
+			return fmt.Errorf("mark %d failed entries: %w", len(pending), err)
+		}
+		pending = pending[:0]
+		return nil
+	}
+	err := r.readAhead(ctx, b, func(page []Entry) error {
 		for _, e := range page {
 			err := e.Err
 			if err == nil {
 				err = e.Journal.Check()
 			}
 			if err != nil {
-				failures = append(failures, Failure{EntryID: e.ID, JournalID: e.JournalID, Reason: err.Error()})
+				f := Failure{EntryID: e.ID, JournalID: e.JournalID, Reason: err.Error()}
+				s.EntriesFailed++
+				if len(s.Failures) < MaxListedFailures {
+					s.Failures = append(s.Failures, f)
+				}
+				if mark {
+					pending = append(pending, f)
+				}
 				continue
 			}
 			if err := enc.WriteJournal(b.Date, e.ID, e.Journal); err != nil {
@@ -572,19 +605,14 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (S
 			totals = totals.Add(e.Journal)
 			s.Journals++
 		}
-		s.EntriesFailed += int64(len(failures))
-		for _, f := range failures {
-			if len(s.Failures) < MaxListedFailures {
-				s.Failures = append(s.Failures, f)
-			}
-		}
-		if mark && len(failures) > 0 {
-			if err := r.Queue.MarkFailed(ctx, b, failures, r.Now()); err != nil {
-				return fmt.Errorf("mark %d failed entries: %w", len(failures), err)
-			}
+		if len(pending) >= markBatch {
+			return flush()
 		}
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err == nil {
 		err = enc.Close()
 	}
@@ -598,20 +626,33 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (S
 	return s, nil
 }
 
-// hashWriter takes the SHA-256 and MD5 of what is written to it, and counts it.
-type hashWriter struct {
-	sha, md5 interface {
-		io.Writer
-		Sum([]byte) []byte
+// readAhead calls fn with the batch's pages in order, reading each page in its own goroutine while fn handles the
+// one before, so that the database's round trips and the documents' decoding overlap the encoding. At most two
+// pages are in memory. An error from fn stops the reading.
+func (r *Runner) readAhead(ctx context.Context, b Batch, fn func([]Entry) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pages := make(chan []Entry)
+	read := make(chan error, 1)
+	go func() {
+		defer close(pages)
+		read <- r.Queue.Read(ctx, b, func(p []Entry) error {
+			select {
+			case pages <- p:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
+	}()
+	for p := range pages {
+		if err := fn(p); err != nil {
+			cancel(err)
+			for range pages { // let the reader see the cancellation and end
+			}
+			<-read
+			return err
+		}
 	}
-	n int64
-}
-
-func newHashWriter() *hashWriter { return &hashWriter{sha: sha256.New(), md5: md5.New()} }
-
-func (h *hashWriter) Write(p []byte) (int, error) {
-	h.sha.Write(p)
-	h.md5.Write(p)
-	h.n += int64(len(p))
-	return len(p), nil
+	return <-read
 }

@@ -28,8 +28,65 @@ func AmountFromFloat(f float64) (Amount, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, fmt.Errorf("%w: %v", ErrAmount, f)
 	}
+	if a, ok := fromShortest(f); ok {
+		return a, nil
+	}
 	return AmountFromDecimal(strconv.FormatFloat(f, 'g', -1, 64))
 }
+
+// fromShortest is AmountFromFloat's fast path, with the same result: the shortest decimal of f is read as an
+// integer of at most 17 digits and a power of ten, and rounded half away from zero to satang with integer
+// arithmetic. ok is false when the result would be out of range, so that AmountFromDecimal reports it.
+func fromShortest(f float64) (Amount, bool) {
+	var buf [32]byte
+	b := strconv.AppendFloat(buf[:0], f, 'e', -1, 64) // -d.ddddde±XX: the digits of FormatFloat's 'g' form
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var digits uint64
+	n := 0 // digits read
+	i := 0
+	for ; i < len(b) && b[i] != 'e'; i++ {
+		if b[i] == '.' {
+			continue
+		}
+		digits = digits*10 + uint64(b[i]-'0')
+		n++
+	}
+	exp, err := strconv.Atoi(string(b[i+1:]))
+	if err != nil {
+		return 0, false
+	}
+	// f = digits × 10^(exp-n+1), so f in satang is digits × 10^shift.
+	shift := exp - n + 1 + 2
+	var satang uint64
+	switch {
+	case shift >= 0:
+		if shift > 17 || digits > uint64(maxAmount)/pow10[shift] {
+			return 0, false
+		}
+		satang = digits * pow10[shift]
+	case -shift > n:
+		satang = 0 // below half a satang: digits < 10^n ≤ 10^-shift / 10
+	default:
+		p := pow10[-shift]
+		satang = digits / p
+		if r := digits % p; r >= p-r { // r ≥ p/2: round half away from zero
+			satang++
+		}
+	}
+	if satang > uint64(maxAmount) {
+		return 0, false
+	}
+	if neg {
+		return -Amount(satang), true
+	}
+	return Amount(satang), true
+}
+
+// pow10 holds the powers of ten that fit in a uint64.
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // AmountFromInt converts a whole number of baht, as stored in an int32 or int64 field.
 func AmountFromInt(baht int64) (Amount, error) {

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/siamledger/ledger-export/internal/ledger"
@@ -99,4 +100,23 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzAmountFromFloatFastPath checks the integer fast path against the decimal arithmetic it replaces: for every
+// double, AmountFromFloat gives what AmountFromDecimal gives for the double's shortest decimal, error or not.
+func FuzzAmountFromFloatFastPath(f *testing.F) {
+	for _, v := range []float64{0, math.Copysign(0, -1), 0.1 + 0.2, 1.005, -1.005, 2.004, 0.005, -0.005, 0.0049999, 1e-9, 1e15, 1e15 + 0.125,
+		999999999999999.9, 1e16, 123456789.125, 5e-3, 4.9999999e-3, math.MaxFloat64, math.SmallestNonzeroFloat64, 1234.565} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+		got, gotErr := ledger.AmountFromFloat(v)
+		want, wantErr := ledger.AmountFromDecimal(strconv.FormatFloat(v, 'g', -1, 64))
+		if got != want || (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+			t.Errorf("AmountFromFloat(%v) = %d, %v; the decimal path gives %d, %v", v, got, gotErr, want, wantErr)
+		}
+	})
 }

@@ -1,6 +1,8 @@
 package medici
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -11,12 +13,15 @@ import (
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsontype"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 
 	"github.com/siamledger/ledger-export/internal/ledger"
 )
 
 // Mapper turns Medici documents into ledger values. It reads fields straight from the raw BSON, so a document of
-// any shape maps without a panic: a wrong type, a missing field or invalid UTF-8 becomes ledger.ErrMalformed.
+// any shape maps without a panic: broken BSON, a wrong type, a missing field or invalid UTF-8 becomes
+// ledger.ErrMalformed. Text is kept whole; the CSV encoder caps each cell (csvfile.MaxCell).
 type Mapper struct {
 	// Meta names the fields of a line's meta object to keep, in column order.
 	Meta []string
@@ -28,31 +33,29 @@ type Mapper struct {
 // document has no usable _id.
 func (m Mapper) Journal(raw bson.Raw) (ledger.Journal, error) {
 	j := ledger.Journal{LineCount: -1}
-	id, err := requiredID(raw, "_id")
+	var f [len(journalKeys)]bson.RawValue
+	if err := checkDocument(raw, journalKeys[:], f[:]); err != nil {
+		return j, fmt.Errorf("%w: journal document: %w", ledger.ErrMalformed, err)
+	}
+	id, err := requiredID(f[jID], "_id")
 	if err != nil {
 		return j, err
 	}
 	j.ID = id
-	var errs []error
-	j.Book, err = optionalString(raw, "book")
-	errs = append(errs, err)
-	j.Memo, err = optionalString(raw, "memo")
-	errs = append(errs, err)
-	j.PostedAt, err = requiredTime(raw, "datetime")
-	errs = append(errs, err)
-	j.Voided, err = optionalBool(raw, "voided")
-	errs = append(errs, err)
-	if v, lookupErr := raw.LookupErr("_transactions"); lookupErr == nil && v.Type != bson.TypeNull {
-		arr, ok := v.ArrayOK()
-		if !ok {
-			errs = append(errs, fmt.Errorf("_transactions has type %s, want array", v.Type))
-		} else if vals, err := arr.Values(); err != nil {
-			errs = append(errs, fmt.Errorf("_transactions: %w", err))
+	var errs [5]error
+	j.Book, errs[0] = optionalString(f[jBook], "book")
+	j.Memo, errs[1] = optionalString(f[jMemo], "memo")
+	j.PostedAt, errs[2] = requiredTime(f[jDatetime], "datetime")
+	j.Voided, errs[3] = optionalBool(f[jVoided], "voided")
+	if v := f[jTransactions]; v.Type != 0 && v.Type != bson.TypeNull {
+		// The array was checked with the whole document, so counting its elements cannot fail.
+		if arr, ok := v.ArrayOK(); !ok {
+			errs[4] = fmt.Errorf("_transactions has type %s, want array", v.Type)
 		} else {
-			j.LineCount = len(vals)
+			j.LineCount = count(arr)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errs[:]...); err != nil {
 		return j, fmt.Errorf("%w: journal %s: %w", ledger.ErrMalformed, j.ID, err)
 	}
 	return j, nil
@@ -60,55 +63,59 @@ func (m Mapper) Journal(raw bson.Raw) (ledger.Journal, error) {
 
 // Line maps a medici_transactions document and returns the id of its journal with it.
 func (m Mapper) Line(raw bson.Raw) (journalID string, l ledger.Line, err error) {
-	journalID, err = requiredID(raw, "_journal")
+	var f [len(lineKeys)]bson.RawValue
+	if err := checkDocument(raw, lineKeys[:], f[:]); err != nil {
+		return "", l, fmt.Errorf("%w: line document: %w", ledger.ErrMalformed, err)
+	}
+	journalID, err = requiredID(f[lJournal], "_journal")
 	if err != nil {
 		return "", l, err
 	}
-	l.ID, err = requiredID(raw, "_id")
+	l.ID, err = requiredID(f[lID], "_id")
 	if err != nil {
 		return journalID, l, err
 	}
-	var errs []error
-	l.Account, err = requiredString(raw, "accounts")
-	errs = append(errs, err)
-	l.Book, err = optionalString(raw, "book")
-	errs = append(errs, err)
-	l.Memo, err = optionalString(raw, "memo")
-	errs = append(errs, err)
-	l.PostedAt, err = requiredTime(raw, "datetime")
-	errs = append(errs, err)
-	l.Debit, err = amount(raw, "debit")
-	errs = append(errs, err)
-	l.Credit, err = amount(raw, "credit")
-	errs = append(errs, err)
-	l.Voided, err = optionalBool(raw, "voided")
-	errs = append(errs, err)
+	var errs [8]error
+	l.Account, errs[0] = requiredString(f[lAccounts], "accounts")
+	l.Book, errs[1] = optionalString(f[lBook], "book")
+	l.Memo, errs[2] = optionalString(f[lMemo], "memo")
+	l.PostedAt, errs[3] = requiredTime(f[lDatetime], "datetime")
+	l.Debit, errs[4] = amount(f[lDebit], "debit")
+	l.Credit, errs[5] = amount(f[lCredit], "credit")
+	l.Voided, errs[6] = optionalBool(f[lVoided], "voided")
 	if len(m.Meta) > 0 {
-		l.Meta, err = m.meta(raw)
-		errs = append(errs, err)
+		l.Meta, errs[7] = m.meta(f[lMeta])
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errs[:]...); err != nil {
 		return journalID, l, fmt.Errorf("%w: line %s: %w", ledger.ErrMalformed, l.ID, err)
 	}
 	return journalID, l, nil
 }
 
-func (m Mapper) meta(raw bson.Raw) ([]ledger.Value, error) {
+// meta maps the line's meta object v (the zero RawValue when the line has none).
+func (m Mapper) meta(v bson.RawValue) ([]ledger.Value, error) {
 	out := make([]ledger.Value, len(m.Meta))
-	v, err := raw.LookupErr("meta")
-	if err != nil || v.Type == bson.TypeNull || v.Type == bson.TypeUndefined {
+	if v.Type == 0 || v.Type == bson.TypeNull || v.Type == bson.TypeUndefined {
 		return out, nil
 	}
 	doc, ok := v.DocumentOK()
 	if !ok {
 		return out, fmt.Errorf("meta has type %s, want object", v.Type)
 	}
+	// The object was checked with the whole document.
+	var small [8]bson.RawValue
+	fields := small[:0]
+	if len(m.Meta) > len(small) {
+		fields = make([]bson.RawValue, 0, len(m.Meta))
+	}
+	fields = fields[:len(m.Meta)]
+	lookup(doc, m.Meta, fields)
 	for i, name := range m.Meta {
-		f, err := doc.LookupErr(name)
-		if err != nil {
+		if fields[i].Type == 0 {
 			continue
 		}
-		out[i], err = m.value(f)
+		var err error
+		out[i], err = m.value(fields[i])
 		if err != nil {
 			return out, fmt.Errorf("meta.%s: %w", name, err)
 		}
@@ -122,37 +129,209 @@ func (m Mapper) value(v bson.RawValue) (ledger.Value, error) {
 	case bson.TypeNull, bson.TypeUndefined:
 		return ledger.Value{}, nil
 	case bson.TypeString:
-		s := v.StringValue()
+		s, ok := v.StringValueOK()
+		if !ok {
+			return ledger.Value{}, fmt.Errorf("malformed %s value", v.Type)
+		}
 		if !utf8.ValidString(s) {
 			return ledger.Value{}, errors.New("invalid UTF-8")
 		}
 		return ledger.Value{Text: s}, nil
 	case bson.TypeInt32:
-		return ledger.Value{Text: strconv.FormatInt(int64(v.Int32()), 10), Numeric: true}, nil
+		i, ok := v.Int32OK()
+		if !ok {
+			return ledger.Value{}, fmt.Errorf("malformed %s value", v.Type)
+		}
+		return ledger.Value{Text: strconv.FormatInt(int64(i), 10), Numeric: true}, nil
 	case bson.TypeInt64:
-		return ledger.Value{Text: strconv.FormatInt(v.Int64(), 10), Numeric: true}, nil
+		i, ok := v.Int64OK()
+		if !ok {
+			return ledger.Value{}, fmt.Errorf("malformed %s value", v.Type)
+		}
+		return ledger.Value{Text: strconv.FormatInt(i, 10), Numeric: true}, nil
 	case bson.TypeDouble:
-		f := v.Double()
+		f, ok := v.DoubleOK()
+		if !ok {
+			return ledger.Value{}, fmt.Errorf("malformed %s value", v.Type)
+		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return ledger.Value{Text: strconv.FormatFloat(f, 'g', -1, 64)}, nil
 		}
 		return ledger.Value{Text: strconv.FormatFloat(f, 'f', -1, 64), Numeric: true}, nil
 	case bson.TypeDecimal128:
-		d := v.Decimal128()
+		d, ok := v.Decimal128OK()
+		if !ok {
+			return ledger.Value{}, fmt.Errorf("malformed %s value", v.Type)
+		}
 		if _, err := ledger.AmountFromDecimal(d.String()); err != nil {
 			return ledger.Value{Text: d.String()}, nil
 		}
 		return ledger.Value{Text: d.String(), Numeric: true}, nil
 	case bson.TypeBoolean:
-		return ledger.Value{Text: strconv.FormatBool(v.Boolean())}, nil
+		b, ok := v.BooleanOK()
+		if !ok {
+			return ledger.Value{}, fmt.Errorf("malformed %s value", v.Type)
+		}
+		return ledger.Value{Text: strconv.FormatBool(b)}, nil
 	case bson.TypeDateTime:
-		return ledger.Value{Text: v.Time().In(m.location()).Format(time.RFC3339)}, nil
+		t, ok := v.TimeOK()
+		if !ok {
+			return ledger.Value{}, fmt.Errorf("malformed %s value", v.Type)
+		}
+		return ledger.Value{Text: t.In(m.location()).Format(time.RFC3339)}, nil
 	case bson.TypeObjectID:
-		return ledger.Value{Text: v.ObjectID().Hex()}, nil
+		id, ok := v.ObjectIDOK()
+		if !ok {
+			return ledger.Value{}, fmt.Errorf("malformed %s value", v.Type)
+		}
+		return ledger.Value{Text: id.Hex()}, nil
 	default:
-		// Objects, arrays and rarer types keep their relaxed extended JSON form, as text.
-		return ledger.Value{Text: v.String()}, nil
+		// Objects, arrays and rarer types keep their relaxed extended JSON form, as text. Embedded documents and
+		// arrays were checked with the whole document.
+		if err := v.Validate(); err != nil {
+			return ledger.Value{}, fmt.Errorf("malformed %s value", v.Type)
+		}
+		s := v.String()
+		if !utf8.ValidString(s) {
+			return ledger.Value{}, errors.New("invalid UTF-8")
+		}
+		return ledger.Value{Text: s}, nil
 	}
+}
+
+// maxDepth bounds how deep documents nest; MongoDB itself stores at most 100 levels.
+const maxDepth = 100
+
+// checkDocument validates raw as one BSON document whose length prefix matches its bytes, with every embedded
+// document and array inside it, and in the same pass sets out[i] to the value of the first element named keys[i]
+// (as raw.LookupErr would), leaving the zero RawValue (type 0) where there is none. The prefix is checked first
+// because the driver's Validate indexes by it and panics on a length below 5; the driver's Validate does not look
+// inside embedded documents, whose broken contents would otherwise render as empty text instead of failing the
+// entry.
+func checkDocument(raw []byte, keys []string, out []bson.RawValue) error {
+	return checkNested(raw, 0, keys, out)
+}
+
+// nestedValue is an embedded document or array, to check once its parent is.
+type nestedValue struct {
+	key  []byte
+	data []byte
+}
+
+func checkNested(raw []byte, depth int, keys []string, out []bson.RawValue) error {
+	if depth > maxDepth {
+		return fmt.Errorf("documents nest deeper than %d levels", maxDepth)
+	}
+	if len(raw) < 5 {
+		return fmt.Errorf("%d bytes are too few for a BSON document", len(raw))
+	}
+	if n := int32(binary.LittleEndian.Uint32(raw)); n < 5 || int(n) != len(raw) {
+		return fmt.Errorf("BSON length prefix %d does not match the document's %d bytes", n, len(raw))
+	}
+	// The driver's Document.Validate, step by step and with its errors, in one pass that also notes the wanted
+	// keys and the nested values. The nested values are checked after the whole document, as before.
+	var small [16]nestedValue
+	nested := small[:0]
+	if raw[len(raw)-1] != 0x00 {
+		return fmt.Errorf("invalid BSON: %w", bsoncore.ErrMissingNull)
+	}
+	length := int32(len(raw)) - 4
+	rem := raw[4:]
+	for length > 1 {
+		var (
+			elem bsoncore.Element
+			ok   bool
+		)
+		elem, rem, ok = bsoncore.ReadElement(rem)
+		length -= int32(len(elem))
+		if !ok {
+			return fmt.Errorf("invalid BSON: %w", bsoncore.NewInsufficientBytesError(raw, rem))
+		}
+		k := bytes.IndexByte(elem[1:], 0x00) // found: ReadElement read the key
+		v := bsoncore.Value{Type: bsontype.Type(elem[0]), Data: elem[k+2:]}
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("invalid BSON: %w", err)
+		}
+		key := elem[1 : k+1]
+		for i, want := range keys {
+			if out[i].Type == 0 && string(key) == want {
+				out[i] = bson.RawValue{Type: v.Type, Value: v.Data}
+			}
+		}
+		if v.Type == bson.TypeEmbeddedDocument || v.Type == bson.TypeArray {
+			nested = append(nested, nestedValue{key: key, data: v.Data})
+		}
+	}
+	if len(rem) < 1 || rem[0] != 0x00 {
+		return fmt.Errorf("invalid BSON: %w", bsoncore.ErrMissingNull)
+	}
+	for _, n := range nested {
+		if err := checkNested(n.data, depth+1, nil, nil); err != nil {
+			return fmt.Errorf("%s: %w", n.key, err)
+		}
+	}
+	return nil
+}
+
+// The fields Journal and Line read, and their places in a lookup.
+var (
+	journalKeys = [...]string{"_id", "book", "memo", "datetime", "voided", "_transactions"}
+	lineKeys    = [...]string{"_journal", "_id", "accounts", "book", "memo", "datetime", "debit", "credit", "voided", "meta"}
+)
+
+const (
+	jID = iota
+	jBook
+	jMemo
+	jDatetime
+	jVoided
+	jTransactions
+)
+
+const (
+	lJournal = iota
+	lID
+	lAccounts
+	lBook
+	lMemo
+	lDatetime
+	lDebit
+	lCredit
+	lVoided
+	lMeta
+)
+
+// lookup sets out[i] to the value of the first element named keys[i] in doc, or leaves it the zero RawValue (type
+// 0) when there is none: raw.LookupErr for every key, in one pass instead of one per key. doc must have been
+// checked (checkDocument checks nested documents too).
+func lookup(doc []byte, keys []string, out []bson.RawValue) {
+	for rem := doc[4 : len(doc)-1]; len(rem) > 0; {
+		e, next, ok := bsoncore.ReadElement(rem)
+		if !ok {
+			return
+		}
+		rem = next
+		k := e.KeyBytes()
+		for i, key := range keys {
+			if out[i].Type == 0 && string(k) == key {
+				v := e.Value()
+				out[i] = bson.RawValue{Type: v.Type, Value: v.Data}
+			}
+		}
+	}
+}
+
+// count returns the number of elements of a checked document or array.
+func count(doc []byte) int {
+	n := 0
+	for rem := doc[4 : len(doc)-1]; len(rem) > 0; n++ {
+		_, next, ok := bsoncore.ReadElement(rem)
+		if !ok {
+			return n
+		}
+		rem = next
+	}
+	return n
 }
 
 func (m Mapper) location() *time.Location {
@@ -163,21 +342,39 @@ func (m Mapper) location() *time.Location {
 }
 
 // amount reads a sum of money stored as a double, an int32, an int64 or a Decimal128.
-func amount(raw bson.Raw, key string) (ledger.Amount, error) {
-	v, err := raw.LookupErr(key)
-	if err != nil {
+func amount(v bson.RawValue, key string) (ledger.Amount, error) {
+	if v.Type == 0 {
 		return 0, fmt.Errorf("%s is missing", key)
 	}
-	var a ledger.Amount
+	var (
+		a   ledger.Amount
+		err error
+	)
 	switch v.Type {
 	case bson.TypeDouble:
-		a, err = ledger.AmountFromFloat(v.Double())
+		f, ok := v.DoubleOK()
+		if !ok {
+			return 0, fmt.Errorf("%s is a malformed double", key)
+		}
+		a, err = ledger.AmountFromFloat(f)
 	case bson.TypeInt32:
-		a, err = ledger.AmountFromInt(int64(v.Int32()))
+		i, ok := v.Int32OK()
+		if !ok {
+			return 0, fmt.Errorf("%s is a malformed int32", key)
+		}
+		a, err = ledger.AmountFromInt(int64(i))
 	case bson.TypeInt64:
-		a, err = ledger.AmountFromInt(v.Int64())
+		i, ok := v.Int64OK()
+		if !ok {
+			return 0, fmt.Errorf("%s is a malformed int64", key)
+		}
+		a, err = ledger.AmountFromInt(i)
 	case bson.TypeDecimal128:
-		a, err = ledger.AmountFromDecimal(v.Decimal128().String())
+		d, ok := v.Decimal128OK()
+		if !ok {
+			return 0, fmt.Errorf("%s is a malformed Decimal128", key)
+		}
+		a, err = ledger.AmountFromDecimal(d.String())
 	default:
 		return 0, fmt.Errorf("%s has type %s, want a number", key, v.Type)
 	}
@@ -187,33 +384,32 @@ func amount(raw bson.Raw, key string) (ledger.Amount, error) {
 	return a, nil
 }
 
-func requiredID(raw bson.Raw, key string) (string, error) {
-	v, err := raw.LookupErr(key)
-	if err != nil {
+func requiredID(v bson.RawValue, key string) (string, error) {
+	if v.Type == 0 {
 		return "", fmt.Errorf("%w: %s is missing", ledger.ErrMalformed, key)
 	}
 	switch v.Type {
 	case bson.TypeObjectID:
-		return v.ObjectID().Hex(), nil
+		if id, ok := v.ObjectIDOK(); ok {
+			return id.Hex(), nil
+		}
 	case bson.TypeString:
-		if s := v.StringValue(); s != "" && utf8.ValidString(s) {
+		if s, ok := v.StringValueOK(); ok && s != "" && utf8.ValidString(s) {
 			return s, nil
 		}
 	}
 	return "", fmt.Errorf("%w: %s has type %s, want ObjectId", ledger.ErrMalformed, key, v.Type)
 }
 
-func requiredString(raw bson.Raw, key string) (string, error) {
-	v, err := raw.LookupErr(key)
-	if err != nil || v.Type == bson.TypeNull {
+func requiredString(v bson.RawValue, key string) (string, error) {
+	if v.Type == 0 || v.Type == bson.TypeNull {
 		return "", fmt.Errorf("%s is missing", key)
 	}
 	return str(v, key)
 }
 
-func optionalString(raw bson.Raw, key string) (string, error) {
-	v, err := raw.LookupErr(key)
-	if err != nil || v.Type == bson.TypeNull || v.Type == bson.TypeUndefined {
+func optionalString(v bson.RawValue, key string) (string, error) {
+	if v.Type == 0 || v.Type == bson.TypeNull || v.Type == bson.TypeUndefined {
 		return "", nil
 	}
 	return str(v, key)
@@ -230,20 +426,19 @@ func str(v bson.RawValue, key string) (string, error) {
 	return s, nil
 }
 
-func requiredTime(raw bson.Raw, key string) (time.Time, error) {
-	v, err := raw.LookupErr(key)
-	if err != nil || v.Type == bson.TypeNull {
+func requiredTime(v bson.RawValue, key string) (time.Time, error) {
+	if v.Type == 0 || v.Type == bson.TypeNull {
 		return time.Time{}, fmt.Errorf("%s is missing", key)
 	}
-	if v.Type != bson.TypeDateTime {
+	t, ok := v.TimeOK()
+	if !ok {
 		return time.Time{}, fmt.Errorf("%s has type %s, want date", key, v.Type)
 	}
-	return v.Time(), nil
+	return t, nil
 }
 
-func optionalBool(raw bson.Raw, key string) (bool, error) {
-	v, err := raw.LookupErr(key)
-	if err != nil || v.Type == bson.TypeNull || v.Type == bson.TypeUndefined {
+func optionalBool(v bson.RawValue, key string) (bool, error) {
+	if v.Type == 0 || v.Type == bson.TypeNull || v.Type == bson.TypeUndefined {
 		return false, nil
 	}
 	b, ok := v.BooleanOK()

@@ -1,6 +1,8 @@
 package medici_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"strings"
@@ -124,5 +126,45 @@ func TestJournal(t *testing.T) {
 	_, err = medici.Mapper{}.Journal(raw(t, bson.D{{Key: "_id", Value: id}, {Key: "datetime", Value: time.Now()}, {Key: "voided", Value: "yes"}}))
 	if !errors.Is(err, ledger.ErrMalformed) {
 		t.Errorf("Journal(voided as string) error = %v, want ErrMalformed", err)
+	}
+}
+
+// TestLineBrokenBSON: documents whose bytes are broken, at the top or deep inside, fail as malformed entries and
+// never panic (the first two shapes made the driver panic before the mapper checked documents itself).
+func TestLineBrokenBSON(t *testing.T) {
+	valid := raw(t, append(lineDoc(1.0, 1.0), bson.E{Key: "meta", Value: bson.D{{Key: "n", Value: bson.D{{Key: "d", Value: bson.A{"abcXYZ"}}}}}}))
+	at := bytes.Index(valid, []byte("abcXYZ"))
+	withLength := func(n uint32) []byte {
+		b := bytes.Clone(valid)
+		binary.LittleEndian.PutUint32(b[at-4:], n)
+		return b
+	}
+	tests := []struct {
+		name string
+		doc  []byte
+	}{
+		{"empty", nil},
+		{"length prefix 0", []byte{0, 0, 0, 0, 0}},
+		{"length prefix beyond the bytes", []byte{0xff, 0, 0, 0, 0}},
+		{"cut in half", valid[:len(valid)/2]},
+		{"nested string longer than its document", withLength(100)},
+		{"nested string of length 0", withLength(0)},
+		{"nested string of negative length", withLength(0xffffffff)},
+		{"missing final NUL", append(bytes.Clone(valid[:len(valid)-1]), 1)},
+	}
+	m := medici.Mapper{Meta: []string{"n"}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := m.Line(tt.doc)
+			if !errors.Is(err, ledger.ErrMalformed) {
+				t.Errorf("Line(%x) error = %v, want ErrMalformed", tt.doc, err)
+			}
+			if _, err := m.Journal(tt.doc); !errors.Is(err, ledger.ErrMalformed) {
+				t.Errorf("Journal(%x) error = %v, want ErrMalformed", tt.doc, err)
+			}
+		})
+	}
+	if _, l, err := m.Line(valid); err != nil || l.Meta[0].Text != `{"d": ["abcXYZ"]}` {
+		t.Errorf("Line(valid nested meta) = %+v, %v; want the nested value as extended JSON", l.Meta, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -109,8 +110,10 @@ func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) (int64
 }
 
 // Read pages through the batch by _id: one query for a page of queue entries, one for their journals and one for
-// the journals' lines. Each asks for one document more than it can receive, so the server sees the end of the
-// results within the first batch and closes the cursor without a getMore round trip.
+// the journals' lines, so three round trips per page and none per entry. The queue query asks for one entry more
+// than a page, so that the last page is known without a query that finds nothing; each query's batch size is one
+// document more than it can receive, so the server sees the end of the results within the first batch and closes
+// the cursor without a getMore round trip. Each page is a new slice that fn may keep.
 func (s *Store) Read(ctx context.Context, b export.Batch, fn func([]export.Entry) error) error {
 	filter := claimed(b.Date)
 	if b.Preview {
@@ -118,7 +121,7 @@ func (s *Store) Read(ctx context.Context, b export.Batch, fn func([]export.Entry
 	}
 	var after any
 	for {
-		page, last, err := s.page(ctx, filter, after)
+		page, last, more, err := s.page(ctx, filter, after)
 		if err != nil {
 			return fmt.Errorf("read batch %s: %w", b.Date, err)
 		}
@@ -128,73 +131,77 @@ func (s *Store) Read(ctx context.Context, b export.Batch, fn func([]export.Entry
 		if err := fn(page); err != nil {
 			return err
 		}
-		if len(page) < s.batchSize {
+		if !more {
 			return nil
 		}
 		after = last
 	}
 }
 
-// queueDoc is the part of a queue entry the export reads.
-type queueDoc struct {
-	ID      bson.RawValue `bson:"_id"`
-	EntryID bson.RawValue `bson:"entryId"`
-}
-
-func (s *Store) page(ctx context.Context, filter bson.D, after any) ([]export.Entry, any, error) {
+// page reads the page after the _id after (from the start when nil), and reports whether more entries follow.
+func (s *Store) page(ctx context.Context, filter bson.D, after any) (entries []export.Entry, last any, more bool, err error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	f := filter
 	if after != nil {
 		f = bson.D{{Key: "$and", Value: bson.A{filter, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}}}}
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(s.batchSize)).
-		SetBatchSize(int32(s.batchSize) + 1).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}})
-	cur, err := s.queue.Find(ctx, f, opts)
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(s.batchSize) + 1).
+		SetBatchSize(int32(s.batchSize) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}})
+	a := newAssembler(s.mapper, s.batchSize)
+	// Documents are mapped straight from the cursor's batch, never copied out: the mapped values own their bytes.
+	err = each(ctx, s.queue, f, opts, func(raw bson.Raw) {
+		if len(a.entries) == s.batchSize {
+			more = true // the entry after the page: the next page starts with it
+			return
+		}
+		a.entry(raw)
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("find queue page: %w", err)
+		return nil, nil, false, fmt.Errorf("find queue page: %w", err)
 	}
-	var docs []queueDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, nil, fmt.Errorf("decode queue page: %w", err)
+	if len(a.entries) == 0 {
+		return nil, nil, false, nil
 	}
-	if len(docs) == 0 {
-		return nil, nil, nil
-	}
-
-	entries := make([]export.Entry, len(docs))
-	var ids []primitive.ObjectID
-	for i, d := range docs {
-		entries[i].ID = idString(d.ID)
-		jid, err := objectID(d.EntryID)
+	if len(a.ids) > 0 {
+		in := bson.D{{Key: "$in", Value: a.ids}}
+		err = each(ctx, s.journals, bson.D{{Key: "_id", Value: in}}, options.Find().SetBatchSize(int32(len(a.ids))+1), a.journal)
 		if err != nil {
-			entries[i].Err = fmt.Errorf("%w: entryId %v", ledger.ErrMalformed, err)
-			continue
+			return nil, nil, false, fmt.Errorf("find journals: %w", err)
 		}
-		entries[i].JournalID = jid.Hex()
-		ids = append(ids, jid)
+		err = each(ctx, s.transactions, bson.D{{Key: "_journal", Value: in}}, options.Find().SetBatchSize(int32(8*len(a.ids))+1), a.line)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("find transactions: %w", err)
+		}
 	}
-	journals, err := s.lookup(ctx, ids)
+	return a.finish(), a.last, more, nil
+}
+
+// each calls fn with every document a find returns, in order. The document is valid only during the call.
+func each(ctx context.Context, c *mongo.Collection, filter bson.D, opts *options.FindOptions, fn func(bson.Raw)) error {
+	cur, err := c.Find(ctx, filter, opts)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	for i := range entries {
-		e := &entries[i]
-		if e.Err != nil {
-			continue
-		}
-		j, ok := journals[e.JournalID]
-		switch {
-		case !ok:
-			e.Err = ledger.ErrNotFound
-		case j.err != nil:
-			e.Err = j.err
-		default:
-			e.Journal = j.journal
-		}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		fn(cur.Current)
 	}
-	last := docs[len(docs)-1].ID
-	return entries, last, nil
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("read results: %w", err)
+	}
+	return nil
+}
+
+// assembler builds one page of entries from raw documents: the queue entries in _id order, then their journals,
+// then the journals' lines, each in any order. Store and Memory share it, so both map documents the same way.
+type assembler struct {
+	mapper   Mapper
+	entries  []export.Entry
+	ids      []primitive.ObjectID // the journals to look up, in entry order
+	last     any                  // the last queue entry's _id, where the next page starts
+	byID     map[string]int       // journal id to its index in journals
+	journals []lookedUp
 }
 
 type lookedUp struct {
@@ -202,59 +209,88 @@ type lookedUp struct {
 	err     error
 }
 
-// lookup reads the journals and all their lines with one $in query each.
-func (s *Store) lookup(ctx context.Context, ids []primitive.ObjectID) (map[string]lookedUp, error) {
-	out := make(map[string]lookedUp, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	in := bson.D{{Key: "$in", Value: ids}}
-	cur, err := s.journals.Find(ctx, bson.D{{Key: "_id", Value: in}}, options.Find().SetBatchSize(int32(len(ids))+1))
-	if err != nil {
-		return nil, fmt.Errorf("find journals: %w", err)
-	}
-	var raws []bson.Raw
-	if err := cur.All(ctx, &raws); err != nil {
-		return nil, fmt.Errorf("decode journals: %w", err)
-	}
-	for _, raw := range raws {
-		j, err := s.mapper.Journal(raw)
-		if j.ID == "" {
-			continue // no usable _id: the entry will read as not found
-		}
-		out[j.ID] = lookedUp{journal: j, err: err}
-	}
-
-	cur, err = s.transactions.Find(ctx, bson.D{{Key: "_journal", Value: in}}, options.Find().SetBatchSize(int32(8*len(ids))+1))
-	if err != nil {
-		return nil, fmt.Errorf("find transactions: %w", err)
-	}
-	raws = raws[:0]
-	if err := cur.All(ctx, &raws); err != nil {
-		return nil, fmt.Errorf("decode transactions: %w", err)
-	}
-	for _, raw := range raws {
-		jid, line, err := s.mapper.Line(raw)
-		lu, ok := out[jid]
-		if !ok || lu.err != nil {
-			continue
-		}
-		if err != nil {
-			lu.err = err
-		} else {
-			lu.journal.Lines = append(lu.journal.Lines, line)
-		}
-		out[jid] = lu
-	}
-	for id, lu := range out {
-		sortLines(lu.journal.Lines)
-		out[id] = lu
-	}
-	return out, nil
+func newAssembler(m Mapper, size int) *assembler {
+	return &assembler{mapper: m, entries: make([]export.Entry, 0, size), ids: make([]primitive.ObjectID, 0, size)}
 }
 
-// MarkFailed marks the failed entries, one updateMany per distinct reason.
+// entry adds a queue entry; only its _id and entryId are read.
+func (a *assembler) entry(raw bson.Raw) {
+	id, _ := raw.LookupErr("_id")
+	ref, _ := raw.LookupErr("entryId")
+	e := export.Entry{ID: idString(id)}
+	if jid, err := objectID(ref); err != nil {
+		e.Err = fmt.Errorf("%w: entryId %v", ledger.ErrMalformed, err)
+	} else {
+		e.JournalID = jid.Hex()
+		a.ids = append(a.ids, jid)
+	}
+	a.entries = append(a.entries, e)
+	// The next page's filter outlives the cursor's buffer, so the last _id is copied out.
+	a.last = bson.RawValue{Type: id.Type, Value: slices.Clone(id.Value)}
+}
+
+// journal adds a journal document. One without a usable _id is dropped: its entries read as not found.
+func (a *assembler) journal(raw bson.Raw) {
+	j, err := a.mapper.Journal(raw)
+	if j.ID == "" {
+		return
+	}
+	if a.byID == nil {
+		a.byID = make(map[string]int, cap(a.ids))
+	}
+	if i, ok := a.byID[j.ID]; ok {
+		a.journals[i] = lookedUp{journal: j, err: err} // the last of duplicates wins
+		return
+	}
+	a.byID[j.ID] = len(a.journals)
+	a.journals = append(a.journals, lookedUp{journal: j, err: err})
+}
+
+// line adds a line to its journal; a line of no journal on the page is dropped, and a malformed line fails its
+// journal.
+func (a *assembler) line(raw bson.Raw) {
+	jid, line, err := a.mapper.Line(raw)
+	i, ok := a.byID[jid]
+	if !ok || a.journals[i].err != nil {
+		return
+	}
+	lu := &a.journals[i]
+	if err != nil {
+		lu.err = err
+		return
+	}
+	lu.journal.Lines = append(lu.journal.Lines, line)
+}
+
+// finish joins the entries with their journals.
+func (a *assembler) finish() []export.Entry {
+	for i := range a.journals {
+		sortLines(a.journals[i].journal.Lines)
+	}
+	for i := range a.entries {
+		e := &a.entries[i]
+		if e.Err != nil {
+			continue
+		}
+		k, ok := a.byID[e.JournalID]
+		switch {
+		case !ok:
+			e.Err = ledger.ErrNotFound
+		case a.journals[k].err != nil:
+			e.Err = a.journals[k].err
+		default:
+			e.Journal = a.journals[k].journal
+		}
+	}
+	return a.entries
+}
+
+// MarkFailed marks the failed entries with one update command: one statement per distinct reason, each an
+// updateMany over the entries that failed with it.
 func (s *Store) MarkFailed(ctx context.Context, b export.Batch, failures []export.Failure, now time.Time) error {
+	if len(failures) == 0 {
+		return nil
+	}
 	byReason := map[string][]any{}
 	var order []string
 	for _, f := range failures {
@@ -263,23 +299,18 @@ func (s *Store) MarkFailed(ctx context.Context, b export.Batch, failures []expor
 		}
 		byReason[f.Reason] = append(byReason[f.Reason], rawID(f.EntryID))
 	}
+	models := make([]mongo.WriteModel, 0, len(order))
 	for _, reason := range order {
-		if err := s.markFailed(ctx, b, byReason[reason], reason, now); err != nil {
-			return err
-		}
+		filter := append(claimed(b.Date), bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: byReason[reason]}}})
+		update := bson.D{{Key: "$set", Value: bson.D{
+			{Key: "status", Value: StatusFailed}, {Key: "error", Value: reason}, {Key: "failedAt", Value: now},
+		}}}
+		models = append(models, mongo.NewUpdateManyModel().SetFilter(filter).SetUpdate(update))
 	}
-	return nil
-}
-
-func (s *Store) markFailed(ctx context.Context, b export.Batch, ids []any, reason string, now time.Time) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	filter := append(claimed(b.Date), bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}})
-	update := bson.D{{Key: "$set", Value: bson.D{
-		{Key: "status", Value: StatusFailed}, {Key: "error", Value: reason}, {Key: "failedAt", Value: now},
-	}}}
-	if _, err := s.queue.UpdateMany(ctx, filter, update); err != nil {
-		return fmt.Errorf("mark %d entries failed: %w", len(ids), err)
+	if _, err := s.queue.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("mark %d entries failed: %w", len(failures), err)
 	}
 	return nil
 }

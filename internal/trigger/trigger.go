@@ -1,5 +1,12 @@
 // Package trigger turns an HTTP call — from Cloud Scheduler, gcloud functions call or curl — into an export
 // request, and refuses anything else with a clear message.
+//
+// Its limits: the body is at most MaxBody bytes and holds one JSON object with no fields but date and dryRun; a
+// date is a real calendar date written YYYY-MM-DD between 2000-01-01 and 2099-12-31; the Cloud Scheduler header is
+// an RFC 3339 time of at most 64 bytes in the same years. A refusal quotes at most 40 bytes of a refused value and
+// 100 bytes of a JSON error.
+// Whether a date may run now (its cutoff has passed, and it lies within BACKFILL_WINDOW) is the export's check,
+// against the clock.
 package trigger
 
 import (
@@ -11,6 +18,7 @@ import (
 	"net/http"
 	"regexp"
 	"time"
+	"unicode/utf8"
 
 	"github.com/siamledger/ledger-export/internal/export"
 )
@@ -36,6 +44,28 @@ func bad(format string, args ...any) *Error {
 
 var dateShape = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
+// The years a date or a schedule time may name, and the longest schedule time header read.
+const (
+	minYear   = 2000
+	maxYear   = 2099
+	maxHeader = 64
+)
+
+// clip shortens s to at most 40 bytes, cut at a character boundary, so that a refusal never echoes a whole hostile
+// value.
+func clip(s string) string { return clipN(s, 40) }
+
+// clipN shortens s to at most n bytes, cut at a character boundary.
+func clipN(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
 type body struct {
 	Date         string `json:"date"`
 	DryRun       bool   `json:"dryRun"`
@@ -45,7 +75,11 @@ type body struct {
 // Parse reads a POST that asks for an export: an optional JSON body {"date":"YYYY-MM-DD","dryRun":false,
 // "clearFailure":false} with no other fields, else the Cloud Scheduler header, else now.
 func Parse(r *http.Request) (export.Request, error) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	rc := r.Body
+	if rc == nil {
+		rc = http.NoBody
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, MaxBody+1))
 	if err != nil {
 		return export.Request{}, bad("read body: %v", err)
 	}
@@ -58,7 +92,8 @@ func Parse(r *http.Request) (export.Request, error) {
 		dec.DisallowUnknownFields()
 		var b body
 		if err := dec.Decode(&b); err != nil {
-			return export.Request{}, bad("body must be JSON like {\"date\":\"2026-11-28\",\"dryRun\":false}: %v", err)
+			// encoding/json quotes the offending key or value in its message: keep the message, not the whole input.
+			return export.Request{}, bad("body must be JSON like {\"date\":\"2026-11-28\",\"dryRun\":false}: %s", clipN(err.Error(), 100))
 		}
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return export.Request{}, bad("body must hold one JSON object and nothing after it")
@@ -75,9 +110,15 @@ func Parse(r *http.Request) (export.Request, error) {
 	}
 	if req.Date == "" {
 		if h := r.Header.Get(ScheduleTimeHeader); h != "" {
+			if len(h) > maxHeader {
+				return export.Request{}, bad("%s %q is longer than %d bytes", ScheduleTimeHeader, clip(h), maxHeader)
+			}
 			t, err := time.Parse(time.RFC3339, h)
 			if err != nil {
-				return export.Request{}, bad("%s %q is not an RFC 3339 time", ScheduleTimeHeader, h)
+				return export.Request{}, bad("%s %q is not an RFC 3339 time", ScheduleTimeHeader, clip(h))
+			}
+			if y := t.UTC().Year(); y < minYear || y > maxYear {
+				return export.Request{}, bad("%s %q is not between the years %d and %d", ScheduleTimeHeader, clip(h), minYear, maxYear)
 			}
 			req.At = t
 		}
@@ -85,13 +126,17 @@ func Parse(r *http.Request) (export.Request, error) {
 	return req, nil
 }
 
-// CheckDate accepts a real calendar date written YYYY-MM-DD.
+// CheckDate accepts a real calendar date written YYYY-MM-DD, between 2000-01-01 and 2099-12-31.
 func CheckDate(d string) error {
 	if !dateShape.MatchString(d) {
-		return bad("date %q is not YYYY-MM-DD", d)
+		return bad("date %q is not YYYY-MM-DD", clip(d))
 	}
-	if _, err := time.Parse(time.DateOnly, d); err != nil {
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
 		return bad("date %q is not a calendar date", d)
+	}
+	if t.Year() < minYear || t.Year() > maxYear {
+		return bad("date %q is not between %d-01-01 and %d-12-31", d, minYear, maxYear)
 	}
 	return nil
 }

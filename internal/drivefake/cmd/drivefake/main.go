@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	drivefake [-addr 127.0.0.1:0] [-dir DIR] [-folder ID[,ID...]]...
+//	drivefake [-addr 127.0.0.1:0] [-dir DIR | -discard] [-folder ID[,ID...]]...
 //
 // When ready it prints one line, "drivefake listening on http://ADDR", to
 // standard output. It stops on SIGINT or SIGTERM.
@@ -41,6 +41,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("drivefake", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "TCP address to listen on")
 	dir := fs.String("dir", "", "directory to persist files and sessions in (memory only when empty)")
+	discard := fs.Bool("discard", false, "keep no file content, only sizes and MD5 checksums (for benchmarks)")
 	var folders []string
 	fs.Func("folder", "id of an existing folder; repeatable or comma-separated", func(v string) error {
 		for id := range strings.SplitSeq(v, ",") {
@@ -65,7 +66,7 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	srv, err := drivefake.NewServer(drivefake.Options{Addr: *addr, Dir: *dir, Folders: folders})
+	srv, err := drivefake.NewServer(drivefake.Options{Addr: *addr, Dir: *dir, Folders: folders, Discard: *discard})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,104 @@
+package trigger_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siamledger/ledger-export/internal/trigger"
+)
+
+// FuzzParse sends any body and schedule header through an httptest request. Parse never panics; it refuses with a
+// *trigger.Error of status 400 or 413, whose message never echoes the whole input, or it returns a request that
+// honours every limit: a body within MaxBody that is one JSON object with only known fields, and a valid date.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"date":"2026-11-28","dryRun":false}`), "")
+	f.Add([]byte(`{"dryRun":true}`), "2026-11-28T11:00:00Z")
+	f.Add([]byte(`{"date":"2026-11-28","clearFailure":true}`), "")
+	f.Add([]byte(`{"Date":"2026-11-28","DRYRUN":true}`), "")
+	f.Add([]byte(`{"date":"2026-11-28","x":1}`), "")
+	f.Add([]byte(`{"date":"2026-02-30"}`), "")
+	f.Add([]byte(`{"date":"2026-11-28"} {}`), "")
+	f.Add([]byte(`{"date":"2026-11-28","date":"9999-01-01"}`), "")
+	f.Add([]byte(""), "2026-11-28T18:00:00+07:00")
+	f.Add([]byte(""), "9999-12-31T23:59:59Z")
+	f.Add([]byte("\xef\xbb\xbf{}"), "")
+	f.Add(bytes.Repeat([]byte(" "), trigger.MaxBody+1), "")
+	f.Fuzz(func(t *testing.T, body []byte, schedule string) {
+		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		if schedule != "" {
+			// Header values travel as bytes; Set keeps any of them, as a server would hand them over.
+			r.Header[trigger.ScheduleTimeHeader] = []string{schedule}
+		}
+		got, err := trigger.Parse(r)
+		if err != nil {
+			var te *trigger.Error
+			if !errors.As(err, &te) {
+				t.Fatalf("Parse error = %T %v, want *trigger.Error", err, err)
+			}
+			if te.Status != http.StatusBadRequest && te.Status != http.StatusRequestEntityTooLarge {
+				t.Fatalf("Parse status = %d, want 400 or 413", te.Status)
+			}
+			if len(te.Msg) > 400 {
+				t.Fatalf("Parse error is %d bytes: %.100q...; a refusal must stay short", len(te.Msg), te.Msg)
+			}
+			return
+		}
+		if len(body) > trigger.MaxBody {
+			t.Fatalf("Parse accepted a body of %d bytes, more than MaxBody", len(body))
+		}
+		if got.Date != "" {
+			if err := trigger.CheckDate(got.Date); err != nil {
+				t.Fatalf("Parse returned the date %q that CheckDate refuses: %v", got.Date, err)
+			}
+			if d, err := time.Parse(time.DateOnly, got.Date); err != nil || d.Format(time.DateOnly) != got.Date {
+				t.Fatalf("Parse returned the date %q, not a canonical calendar date", got.Date)
+			}
+		}
+		if !got.At.IsZero() && (got.At.Year() < 1999 || got.At.Year() > 2100) {
+			t.Fatalf("Parse returned the schedule time %v, outside the bounded years", got.At)
+		}
+		if got.ClearFailure && got.Date == "" {
+			t.Fatalf("Parse returned clearFailure without a date")
+		}
+		if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 {
+			// An accepted body is one JSON object whose keys all name known fields (matched without case, as
+			// encoding/json does).
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(trimmed, &fields); err != nil {
+				t.Fatalf("Parse accepted %q, which is not one JSON object: %v", body, err)
+			}
+			for k := range fields {
+				switch strings.ToLower(k) {
+				case "date", "dryrun", "clearfailure":
+				default:
+					t.Fatalf("Parse accepted %q with the unknown field %q", body, k)
+				}
+			}
+		}
+	})
+}
+
+// FuzzCheckDate checks that CheckDate accepts exactly the canonical YYYY-MM-DD dates of 2000 to 2099.
+func FuzzCheckDate(f *testing.F) {
+	for _, s := range []string{"2026-11-28", "2026-02-29", "2024-02-29", "1999-12-31", "2100-01-01", "0000-00-00",
+		"2026-1-28", "２０２６-11-28", "2026-11-28\n", " 2026-11-28", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := trigger.CheckDate(s)
+		d, perr := time.Parse(time.DateOnly, s)
+		want := perr == nil && d.Format(time.DateOnly) == s && d.Year() >= 2000 && d.Year() <= 2099
+		if (err == nil) != want {
+			t.Fatalf("CheckDate(%q) = %v, want accepted %v", s, err, want)
+		}
+		if err != nil && len(err.Error()) > 300 {
+			t.Fatalf("CheckDate(%.40q...) error is %d bytes long", s, len(err.Error()))
+		}
+	})
+}
