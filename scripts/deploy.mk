@@ -25,7 +25,7 @@ TF_OFFLINE ?= $(abspath $(DEPLOY_ROOT)/../shared/terraform-offline/validate)
 TF_DIR := $(DEPLOY_ROOT)/terraform
 DEPLOY_GO ?= go
 # Local-only packages left out of the archive (tests, make run, demo data).
-PACKAGE_EXCLUDE ?= function/cmd,internal/demo,internal/drivefake,internal/testenv,internal/faults
+PACKAGE_EXCLUDE ?= function/cmd,internal/demo,internal/drivefake,internal/testenv,internal/faults,internal/bench
 
 .PHONY: package buildpack-check tf-validate tf-static deploy-check invoke status health run-now
 
