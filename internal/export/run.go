@@ -221,8 +221,9 @@ func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began tim
 
 	// The work now belongs to the lease, not to the caller: if Cloud Scheduler gives up on the attempt (its
 	// deadline) the run goes on, bounded by its own lease, instead of throwing away a half-made export.
-	// (The lease's remaining time is measured on the injected clock; the deadline runs on the real one.)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), acq.Lease.ExpiresAt.Sub(start)-r.Lease/20)
+	// (The lease's remaining time is measured on the injected clock, after Acquire returned; the deadline runs on
+	// the real one.)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), acq.Lease.ExpiresAt.Sub(r.Now())-r.Lease/20)
 	defer cancel()
 	b.Generation = acq.Lease.Generation
 	a := &attempt{Runner: r, b: b, acq: acq, began: began}

@@ -582,7 +582,8 @@ func (h *Harness) settle(ctx context.Context, project, date string, max time.Dur
 	deadline := time.Now().Add(max)
 	for time.Now().Before(deadline) {
 		rec, found, err := h.lock(ctx, project, date)
-		if err != nil || !found || rec.State == export.StateDone || rec.State == export.StateFailed || time.Now().After(rec.LeaseExpiresAt) {
+		// A grace of a tenth of the wait past the lease lets an attempt that hit its deadline record its failure.
+		if err != nil || !found || rec.State == export.StateDone || rec.State == export.StateFailed || time.Now().After(rec.LeaseExpiresAt.Add(max/10)) {
 			return
 		}
 		select {
