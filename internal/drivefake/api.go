@@ -99,12 +99,7 @@ func parsePageToken(tok string) (int, bool) {
 
 // handleList answers files.list: GET /drive/v3/files.
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request, info *reqInfo) {
-	info.op = OpList
-	if s.applyFault(w, r, info) {
-		return
-	}
-	if err := validateCommon(r); err != nil {
-		writeError(w, err)
+	if !s.begin(w, r, info, OpList) {
 		return
 	}
 	q := r.URL.Query()
@@ -202,12 +197,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, info *reqInf
 // handleGet answers files.get: GET /drive/v3/files/{id}, with alt=media
 // for the content.
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, info *reqInfo, id string) {
-	info.op = OpGet
-	if s.applyFault(w, r, info) {
-		return
-	}
-	if err := validateCommon(r); err != nil {
-		writeError(w, err)
+	if !s.begin(w, r, info, OpGet) {
 		return
 	}
 	media := r.URL.Query().Get("alt") == "media"
@@ -263,19 +253,37 @@ var notWritable = []string{
 	"createdTime", "sharingUser", "resourceKey",
 }
 
-// handleUpdate answers files.update: PATCH /drive/v3/files/{id}.
-func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, info *reqInfo, id string) {
-	info.op = OpUpdate
+// begin runs what every request starts with: it records the operation, applies an injected fault and checks the
+// common parameters. It reports whether the handler goes on; when it does not, the answer is written.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, info *reqInfo, op Op) bool {
+	info.op = op
 	if s.applyFault(w, r, info) {
-		return
+		return false
 	}
 	if err := validateCommon(r); err != nil {
 		writeError(w, err)
-		return
+		return false
+	}
+	return true
+}
+
+// beginFile is begin, then the file field mask the request's fields parameter asks for.
+func (s *Server) beginFile(w http.ResponseWriter, r *http.Request, info *reqInfo, op Op) (fieldMask, bool) {
+	if !s.begin(w, r, info, op) {
+		return nil, false
 	}
 	mask, apiErr := fileMask(r.URL.Query().Get("fields"))
 	if apiErr != nil {
 		writeError(w, apiErr)
+		return nil, false
+	}
+	return mask, true
+}
+
+// handleUpdate answers files.update: PATCH /drive/v3/files/{id}.
+func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, info *reqInfo, id string) {
+	mask, ok := s.beginFile(w, r, info, OpUpdate)
+	if !ok {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxMetadataBytes))
@@ -444,12 +452,7 @@ func splitList(s string) []string {
 // handleDelete answers files.delete: DELETE /drive/v3/files/{id}. Deleting
 // a folder deletes its descendants.
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, info *reqInfo, id string) {
-	info.op = OpDelete
-	if s.applyFault(w, r, info) {
-		return
-	}
-	if err := validateCommon(r); err != nil {
-		writeError(w, err)
+	if !s.begin(w, r, info, OpDelete) {
 		return
 	}
 	s.mu.Lock()

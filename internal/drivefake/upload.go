@@ -190,12 +190,7 @@ func writeFile(w http.ResponseWriter, f *fileRec, mask fieldMask) {
 // handleInitiate starts a resumable session:
 // POST /upload/drive/v3/files?uploadType=resumable.
 func (s *Server) handleInitiate(w http.ResponseWriter, r *http.Request, info *reqInfo) {
-	info.op = OpInitiate
-	if s.applyFault(w, r, info) {
-		return
-	}
-	if err := validateCommon(r); err != nil {
-		writeError(w, err)
+	if !s.begin(w, r, info, OpInitiate) {
 		return
 	}
 	if _, err := fileMask(r.URL.Query().Get("fields")); err != nil {
@@ -520,17 +515,8 @@ func (s *Server) complete(sess *session) chunkReply {
 // handleMultipart creates a file from a multipart/related body: JSON
 // metadata, then media. POST /upload/drive/v3/files?uploadType=multipart.
 func (s *Server) handleMultipart(w http.ResponseWriter, r *http.Request, info *reqInfo) {
-	info.op = OpMultipart
-	if s.applyFault(w, r, info) {
-		return
-	}
-	if err := validateCommon(r); err != nil {
-		writeError(w, err)
-		return
-	}
-	mask, apiErr := fileMask(r.URL.Query().Get("fields"))
-	if apiErr != nil {
-		writeError(w, apiErr)
+	mask, ok := s.beginFile(w, r, info, OpMultipart)
+	if !ok {
 		return
 	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -566,17 +552,8 @@ func (s *Server) handleMultipart(w http.ResponseWriter, r *http.Request, info *r
 // handleMedia creates an untitled file from the request body:
 // POST /upload/drive/v3/files?uploadType=media.
 func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request, info *reqInfo) {
-	info.op = OpMultipart
-	if s.applyFault(w, r, info) {
-		return
-	}
-	if err := validateCommon(r); err != nil {
-		writeError(w, err)
-		return
-	}
-	mask, apiErr := fileMask(r.URL.Query().Get("fields"))
-	if apiErr != nil {
-		writeError(w, apiErr)
+	mask, ok := s.beginFile(w, r, info, OpMultipart)
+	if !ok {
 		return
 	}
 	content, err := io.ReadAll(r.Body)
@@ -588,17 +565,8 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request, info *reqIn
 
 // handleCreate creates a file from metadata only: POST /drive/v3/files.
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, info *reqInfo) {
-	info.op = OpCreate
-	if s.applyFault(w, r, info) {
-		return
-	}
-	if err := validateCommon(r); err != nil {
-		writeError(w, err)
-		return
-	}
-	mask, apiErr := fileMask(r.URL.Query().Get("fields"))
-	if apiErr != nil {
-		writeError(w, apiErr)
+	mask, ok := s.beginFile(w, r, info, OpCreate)
+	if !ok {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxMetadataBytes))
