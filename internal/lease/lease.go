@@ -1,7 +1,8 @@
 // Package lease keeps one lock document per batch date in Firestore. The first attempt creates it with
 // DocumentRef.Create, which fails with AlreadyExists for every later one; an expired or failed attempt's lock is
-// taken over in a transaction that raises the generation, and every later write checks that generation, so an
-// attempt that lost its lease cannot change the record.
+// taken over with a LastUpdateTime precondition that raises the generation, and every later write checks that
+// generation under the same precondition, so an attempt that lost its lease cannot change the record. No write
+// holds a transaction lock, so an attempt killed mid-write blocks no other.
 package lease
 
 import (
@@ -94,30 +95,29 @@ func (s *Store) Acquire(ctx context.Context, date string, now time.Time, o expor
 		return export.Acquisition{}, fmt.Errorf("create lock %s: %w", date, err)
 	}
 
+	// Take over with an optimistic write: read, decide, and write only if nobody wrote in between (the
+	// LastUpdateTime precondition). Unlike a transaction, it holds no lock, so an attempt killed between its read
+	// and its write blocks nobody.
 	var acq export.Acquisition
-	err = s.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if err != nil {
-			return fmt.Errorf("read lock %s: %w", date, err)
-		}
+	err = s.optimistic(ctx, ref, func(snap *firestore.DocumentSnapshot) (*doc, error) {
 		var cur doc
 		if err := snap.DataTo(&cur); err != nil {
-			return fmt.Errorf("decode lock %s: %w", date, err)
+			return nil, fmt.Errorf("decode lock %s: %w", date, err)
 		}
 		rec, err := cur.record()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch {
 		case cur.State == string(export.StateDone):
 			acq = export.Acquisition{Outcome: export.LockAlreadyDone, Record: rec}
-			return nil
+			return nil, nil
 		case cur.State != string(export.StateFailed) && now.Before(cur.LeaseExpiresAt):
 			acq = export.Acquisition{Outcome: export.LockBusy, Record: rec}
-			return nil
+			return nil, nil
 		case cur.State == string(export.StateFailed) && cur.Permanent && cur.Fingerprint == o.Fingerprint && !o.ClearFailure:
 			acq = export.Acquisition{Outcome: export.LockBlocked, Record: rec}
-			return nil
+			return nil, nil
 		}
 		// Expired or failed: take over, continuing from the phase reached.
 		next := cur
@@ -133,11 +133,8 @@ func (s *Store) Acquire(ctx context.Context, date string, now time.Time, o expor
 		next.LeaseExpiresAt = now.Add(ttl)
 		next.Holder = s.holder
 		next.UpdatedAt = now
-		if err := tx.Set(ref, next); err != nil {
-			return fmt.Errorf("take over lock %s: %w", date, err)
-		}
 		acq = export.Acquisition{Outcome: export.LockTakeover, Lease: leaseFor(next), Record: rec}
-		return nil
+		return &next, nil
 	})
 	if err != nil {
 		return export.Acquisition{}, fmt.Errorf("acquire lock %s: %w", date, err)
@@ -191,28 +188,79 @@ func (s *Store) Fail(ctx context.Context, l export.Lease, f export.Failed, now t
 	})
 }
 
-// update changes the lock in a transaction, only while it still belongs to l's generation.
+// optimistic reads the document, lets decide say what to write (nil: nothing), and writes it only if the document
+// is unchanged since the read (a LastUpdateTime precondition). When another writer came first it reads again, a
+// few times. No lock is held between the read and the write.
+func (s *Store) optimistic(ctx context.Context, ref *firestore.DocumentRef, decide func(*firestore.DocumentSnapshot) (*doc, error)) error {
+	for range 5 {
+		snap, err := ref.Get(ctx)
+		if err != nil {
+			return fmt.Errorf("read lock: %w", err)
+		}
+		next, err := decide(snap)
+		if err != nil || next == nil {
+			return err
+		}
+		_, err = ref.Update(ctx, next.updates(), firestore.LastUpdateTime(snap.UpdateTime))
+		if status.Code(err) == codes.FailedPrecondition {
+			continue // someone wrote in between: decide again on what they wrote
+		}
+		if err != nil {
+			return fmt.Errorf("write lock: %w", err)
+		}
+		return nil
+	}
+	return errors.New("write lock: the document kept changing under 5 attempts")
+}
+
+// updates lists every field of d for a whole-document Update; empty optional fields are deleted, as Set would
+// omit them.
+func (d doc) updates() []firestore.Update {
+	opt := func(empty bool, v any) any {
+		if empty {
+			return firestore.Delete
+		}
+		return v
+	}
+	return []firestore.Update{
+		{Path: "batchDate", Value: d.BatchDate},
+		{Path: "state", Value: d.State},
+		{Path: "phase", Value: opt(d.Phase == "", d.Phase)},
+		{Path: "generation", Value: d.Generation},
+		{Path: "attempts", Value: d.Attempts},
+		{Path: "leaseExpiresAt", Value: d.LeaseExpiresAt},
+		{Path: "holder", Value: d.Holder},
+		{Path: "createdAt", Value: d.CreatedAt},
+		{Path: "updatedAt", Value: d.UpdatedAt},
+		{Path: "expireAt", Value: d.ExpireAt},
+		{Path: "file", Value: opt(d.File == nil, d.File)},
+		{Path: "summary", Value: opt(d.Summary == nil, d.Summary)},
+		{Path: "upload", Value: opt(d.Upload == nil, d.Upload)},
+		{Path: "error", Value: opt(d.Error == "", d.Error)},
+		{Path: "errorClass", Value: opt(d.ErrorClass == "", d.ErrorClass)},
+		{Path: "permanent", Value: opt(!d.Permanent, d.Permanent)},
+		{Path: "fingerprint", Value: opt(d.Fingerprint == "", d.Fingerprint)},
+	}
+}
+
+// update changes the lock, only while it still belongs to l's generation.
 func (s *Store) update(ctx context.Context, l export.Lease, change func(*doc)) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	ref := s.coll.Doc(l.Date)
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if err != nil {
-			return fmt.Errorf("read lock: %w", err)
-		}
+	err := s.optimistic(ctx, ref, func(snap *firestore.DocumentSnapshot) (*doc, error) {
 		var d doc
 		if err := snap.DataTo(&d); err != nil {
-			return fmt.Errorf("decode lock: %w", err)
+			return nil, fmt.Errorf("decode lock: %w", err)
 		}
 		if d.Generation != l.Generation {
-			return fmt.Errorf("%w: generation %d, the lock is at %d", export.ErrLeaseLost, l.Generation, d.Generation)
+			return nil, fmt.Errorf("%w: generation %d, the lock is at %d", export.ErrLeaseLost, l.Generation, d.Generation)
 		}
 		if d.State == string(export.StateDone) {
-			return fmt.Errorf("%w: the date is already done", export.ErrLeaseLost)
+			return nil, fmt.Errorf("%w: the date is already done", export.ErrLeaseLost)
 		}
 		change(&d)
-		return tx.Set(ref, d)
+		return &d, nil
 	})
 	if err != nil {
 		return fmt.Errorf("update lock %s: %w", l.Date, err)
