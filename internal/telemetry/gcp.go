@@ -23,50 +23,76 @@ func gcpExporters(cfg Config) (sdktrace.SpanExporter, sdkmetric.Exporter) {
 	// The exporters' own clients must not trace or measure their calls: with a global provider set, every export
 	// would make spans for the next export to carry.
 	opts := append([]option.ClientOption{option.WithTelemetryDisabled()}, cfg.ClientOptions...)
-	spans := &lazySpans{build: func(ctx context.Context) (sdktrace.SpanExporter, error) {
+	spans := &lazySpans{lazy[sdktrace.SpanExporter]{build: func(ctx context.Context) (sdktrace.SpanExporter, error) {
 		e, err := texporter.New(texporter.WithContext(ctx), texporter.WithProjectID(cfg.ProjectID),
 			texporter.WithTraceClientOptions(opts))
 		if err != nil {
 			return nil, fmt.Errorf("telemetry: cloud trace exporter: %w", err)
 		}
 		return e, nil
-	}}
-	metrics := &lazyMetrics{build: func(ctx context.Context) (sdkmetric.Exporter, error) {
+	}}}
+	metrics := &lazyMetrics{lazy[sdkmetric.Exporter]{build: func(ctx context.Context) (sdkmetric.Exporter, error) {
 		e, err := mexporter.New(mexporter.WithContext(ctx), mexporter.WithProjectID(cfg.ProjectID),
 			mexporter.WithMonitoringClientOptions(opts...))
 		if err != nil {
 			return nil, fmt.Errorf("telemetry: cloud monitoring exporter: %w", err)
 		}
 		return e, nil
-	}}
+	}}}
 	return spans, metrics
 }
 
 var errShutdown = errors.New("telemetry: exporter is shut down")
 
-// lazySpans builds its span exporter on the first export; a failed build is tried again on the next.
-type lazySpans struct {
-	build func(context.Context) (sdktrace.SpanExporter, error)
+// lazy builds an exporter on first use; a failed build is tried again on the next use. After shutdown it builds
+// nothing.
+type lazy[E interface{ Shutdown(context.Context) error }] struct {
+	build func(context.Context) (E, error)
 
-	mu   sync.Mutex
-	exp  sdktrace.SpanExporter
-	done bool // shut down
+	mu    sync.Mutex
+	exp   E
+	built bool
+	done  bool // shut down
 }
 
-func (l *lazySpans) get(ctx context.Context) (sdktrace.SpanExporter, error) {
+func (l *lazy[E]) get(ctx context.Context) (E, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	var zero E
 	if l.done {
-		return nil, errShutdown
+		return zero, errShutdown
 	}
-	if l.exp == nil {
+	if !l.built {
 		e, err := l.build(context.WithoutCancel(ctx))
 		if err != nil {
-			return nil, err
+			return zero, err
 		}
-		l.exp = e
+		l.exp, l.built = e, true
 	}
 	return l.exp, nil
+}
+
+// current returns the exporter if it was built.
+func (l *lazy[E]) current() (E, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.exp, l.built
+}
+
+// Shutdown shuts the exporter down, if it was built.
+func (l *lazy[E]) Shutdown(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.done = true
+	if !l.built {
+		return nil
+	}
+	return l.exp.Shutdown(ctx)
+}
+
+// lazySpans is a span exporter built on its first export.
+type lazySpans struct {
+	lazy[sdktrace.SpanExporter]
 }
 
 // ExportSpans builds the exporter if need be and exports.
@@ -78,41 +104,10 @@ func (l *lazySpans) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySp
 	return e.ExportSpans(ctx, spans)
 }
 
-// Shutdown shuts the exporter down, if it was built.
-func (l *lazySpans) Shutdown(ctx context.Context) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.done = true
-	if l.exp == nil {
-		return nil
-	}
-	return l.exp.Shutdown(ctx)
-}
-
-// lazyMetrics builds its metric exporter on the first export; a failed build is tried again on the next. Its
-// temporality and aggregation are the SDK's defaults, which the Cloud Monitoring exporter uses.
+// lazyMetrics is a metric exporter built on its first export. Its temporality and aggregation are the SDK's
+// defaults, which the Cloud Monitoring exporter uses.
 type lazyMetrics struct {
-	build func(context.Context) (sdkmetric.Exporter, error)
-
-	mu   sync.Mutex
-	exp  sdkmetric.Exporter
-	done bool
-}
-
-func (l *lazyMetrics) get(ctx context.Context) (sdkmetric.Exporter, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.done {
-		return nil, errShutdown
-	}
-	if l.exp == nil {
-		e, err := l.build(context.WithoutCancel(ctx))
-		if err != nil {
-			return nil, err
-		}
-		l.exp = e
-	}
-	return l.exp, nil
+	lazy[sdkmetric.Exporter]
 }
 
 // Temporality is the SDK's default: cumulative.
@@ -136,22 +131,9 @@ func (l *lazyMetrics) Export(ctx context.Context, rm *metricdata.ResourceMetrics
 
 // ForceFlush flushes the exporter, if it was built.
 func (l *lazyMetrics) ForceFlush(ctx context.Context) error {
-	l.mu.Lock()
-	e := l.exp
-	l.mu.Unlock()
-	if e == nil {
+	e, ok := l.current()
+	if !ok {
 		return nil
 	}
 	return e.ForceFlush(ctx)
-}
-
-// Shutdown shuts the exporter down, if it was built.
-func (l *lazyMetrics) Shutdown(ctx context.Context) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.done = true
-	if l.exp == nil {
-		return nil
-	}
-	return l.exp.Shutdown(ctx)
 }
