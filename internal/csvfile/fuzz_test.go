@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -33,8 +32,10 @@ func seeds(f *testing.F) []string {
 	return out
 }
 
-// FuzzText checks the text cell rules on any string: the result is valid, clean UTF-8 within MaxCell that no
-// spreadsheet takes as a formula, Text is idempotent, and it changes nothing but what the rules say.
+// FuzzText checks the text cell rules on any string against an independent statement of them (reference_test.go),
+// never against Clean or NeedsGuard, which Text is built from: the result is valid UTF-8 with no control character
+// (unicode.IsControl) but tab and LF, within MaxCell UTF-16 units, not starting like a formula by a hand-written
+// trigger set, Text is idempotent, and it equals the reference cell exactly.
 func FuzzText(f *testing.F) {
 	for _, p := range seeds(f) {
 		f.Add(p)
@@ -44,11 +45,11 @@ func FuzzText(f *testing.F) {
 		if !utf8.ValidString(out) {
 			t.Fatalf("Text(%q) = %q is not valid UTF-8", s, out)
 		}
-		if csvfile.NeedsGuard(out) {
+		if csvfile.StartsLikeFormula(out) {
 			t.Fatalf("Text(%q) = %q still starts like a formula", s, out)
 		}
-		if csvfile.Clean(out) != out {
-			t.Fatalf("Text(%q) = %q holds NUL, CR or other control characters", s, out)
+		if csvfile.HasControl(out) || strings.ContainsRune(out, '\r') {
+			t.Fatalf("Text(%q) = %q holds a control character or CR", s, out)
 		}
 		if n := len(utf16.Encode([]rune(out))); n > csvfile.MaxCell {
 			t.Fatalf("Text(%.20q...) has %d UTF-16 units, more than %d", s, n, csvfile.MaxCell)
@@ -56,20 +57,13 @@ func FuzzText(f *testing.F) {
 		if again := csvfile.Text(out); again != out {
 			t.Fatalf("Text(Text(%q)) = %q, want %q", s, again, out)
 		}
-		c := csvfile.Clean(s)
-		if len(c) < csvfile.MaxCell-1 { // no cut possible: only the guard may differ
-			want := c
-			if csvfile.NeedsGuard(c) {
-				want = "'" + c
-			}
-			if out != want {
-				t.Fatalf("Text(%q) = %q, want %q", s, out, want)
-			}
+		if want := csvfile.ReferenceText(s); out != want {
+			t.Fatalf("Text(%.80q) = %.80q, the documented rules give %.80q", s, out, want)
 		}
-		if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
-			return r != '\t' && r != '\n' && (unicode.IsControl(r) || r == 0xfffe || r == 0xffff)
-		}) && c != s {
-			t.Fatalf("Clean(%q) = %q changed clean text", s, c)
+		// Valid text with nothing to clean, short of the cap, passes unchanged but for the apostrophe.
+		if utf8.ValidString(s) && !csvfile.HasControl(s) && !strings.ContainsAny(s, "\x00\r") && len(s) < csvfile.MaxCell-1 &&
+			out != s && out != "'"+s {
+			t.Fatalf("Text(%q) = %q changed clean text", s, out)
 		}
 	})
 }
@@ -112,21 +106,19 @@ func FuzzWriter(f *testing.F) {
 		if len(recs) != 2 {
 			t.Fatalf("read back %d records from %q, want 2", len(recs), data)
 		}
-		text := func(s string) string {
-			if plain {
-				return strings.TrimPrefix(csvfile.Text("a"+s), "a") // clean and cap without the guard
-			}
-			return csvfile.Text(s)
+		text := func(s string) string { // the documented cell, from the independent reference
+			c, _ := csvfile.ReferenceCell(s, !plain)
+			return c
 		}
 		row := recs[1]
 		for _, c := range []struct {
 			col  int
 			want string
 		}{{6, text(account)}, {9, text(memo)}, {11, text(ref)}, {7, ledger.Amount(debit).String()}, {8, ledger.Amount(credit).String()}} {
-			if len(c.want) < csvfile.MaxCell-2 && row[c.col] != c.want {
+			if row[c.col] != c.want {
 				t.Errorf("column %d = %q, want %q", c.col, row[c.col], c.want)
 			}
-			if !plain && c.col != 7 && c.col != 8 && csvfile.NeedsGuard(row[c.col]) {
+			if !plain && c.col != 7 && c.col != 8 && csvfile.StartsLikeFormula(row[c.col]) {
 				t.Errorf("column %d = %q starts like a formula", c.col, row[c.col])
 			}
 		}
@@ -136,7 +128,7 @@ func FuzzWriter(f *testing.F) {
 				t.Errorf("amount %d satang written as %q", a, row[col])
 			}
 		}
-		if q := row[12]; !plain && csvfile.NeedsGuard(q) {
+		if q := row[12]; !plain && csvfile.StartsLikeFormula(q) {
 			if _, ok := new(big.Rat).SetString(q); !ok || strings.ContainsAny(q, "/xXpP_") {
 				t.Errorf("numeric meta %q written as %q: a formula trigger that is not a plain number", qty, q)
 			}

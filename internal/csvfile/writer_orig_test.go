@@ -94,8 +94,9 @@ func (w *origWriter) WriteJournal(batchDate, entryID string, j ledger.Journal) e
 	return nil
 }
 
+// text makes a cell with the independent reference (reference_test.go), never with the production cell().
 func (w *origWriter) text(s string) string {
-	c, cut := cell(s, !w.opts.Plain)
+	c, cut := ReferenceCell(s, !w.opts.Plain)
 	if cut {
 		w.truncated++
 	}

@@ -52,7 +52,8 @@ func both(t *testing.T, opts Options, js ...ledger.Journal) (now, was []byte, tr
 }
 
 // FuzzWriterUnchanged: for any journal, the encoder writes exactly the bytes the encoder as it was wrote, with
-// and without the formula guard, and counts the same cut cells.
+// and without the formula guard, and counts the same cut cells. The oracle (writer_orig_test.go) makes its cells
+// with ReferenceCell, not with the production cell(), so a change to the cell rules fails here too.
 func FuzzWriterUnchanged(f *testing.F) {
 	f.Add("ค่าเช่า, \"office\"\r\nline two", "=Assets:Cash", "INV-1", "-5", int64(150000), int64(-1), int64(1764300000), false)
 	f.Add(" lead", "trail ", "a;b\tc", "1E+3", int64(0), int64(-9223372036854775808), int64(-1), true)
@@ -123,17 +124,17 @@ func TestMatchesEncodingCSV(t *testing.T) {
 			if book == "" {
 				book = j.Book
 			}
-			rec := []string{Text("2026-11-28"), Text("q1"), Text(j.ID), Text(l.ID), l.PostedAt.UTC().Format(time.RFC3339),
-				Text(book), Text(l.Account), l.Debit.String(), l.Credit.String(), Text(memo), map[bool]string{true: "true", false: "false"}[l.Voided || j.Voided]}
+			rec := []string{ReferenceText("2026-11-28"), ReferenceText("q1"), ReferenceText(j.ID), ReferenceText(l.ID), l.PostedAt.UTC().Format(time.RFC3339),
+				ReferenceText(book), ReferenceText(l.Account), l.Debit.String(), l.Credit.String(), ReferenceText(memo), map[bool]string{true: "true", false: "false"}[l.Voided || j.Voided]}
 			for k := range meta {
 				var v ledger.Value
 				if k < len(l.Meta) {
 					v = l.Meta[k]
 				}
-				if v.Numeric && isNumber(v.Text) {
+				if v.Numeric && origNumber.MatchString(v.Text) {
 					rec = append(rec, v.Text)
 				} else {
-					rec = append(rec, Text(v.Text))
+					rec = append(rec, ReferenceText(v.Text))
 				}
 			}
 			want = append(want, rec)
