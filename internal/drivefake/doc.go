@@ -53,7 +53,9 @@
 //     "Invalid Value" (reason invalid) like Drive, with the parser's
 //     explanation in the X-Drivefake-Detail response header.
 //   - Injected faults (Options.Faults, Server.AddFault): HTTP errors with a
-//     reason, delays, and dropped connections (reset mid-request).
+//     reason, delays, and dropped connections (reset mid-request). Each
+//     fault can run a Trigger when it matches; FaultsServed counts the
+//     requests each fault affected, and ClearFaults retires them all.
 //   - GET /_internal/healthz answers 200.
 //
 // # Where it departs from Drive

@@ -53,13 +53,19 @@ type Fault struct {
 	// Times is how many matching requests the fault affects: 0 means 1,
 	// -1 means every matching request.
 	Times int
+	// Trigger, when set, is called each time the fault matches, before the
+	// delay and before the request is answered, so that a test can act at
+	// an exact point of a client's work (stop a process, cut a network)
+	// while the client waits for this answer.
+	Trigger func()
 }
 
 // faultState is a registered fault with the number of uses left (-1 for
 // unlimited).
 type faultState struct {
 	Fault
-	left int
+	left   int
+	served int // matching requests the fault affected so far
 }
 
 func newFaultState(f Fault) *faultState {
@@ -84,9 +90,34 @@ func (s *Server) takeFault(op Op, chunk int) (Fault, bool) {
 		if f.left > 0 {
 			f.left--
 		}
+		f.served++
 		return f.Fault, true
 	}
 	return Fault{}, false
+}
+
+// FaultsServed returns, for each registered fault in order of
+// registration, how many requests it affected so far: the proof that a
+// fault a test asked for actually happened.
+func (s *Server) FaultsServed() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]int, len(s.faults))
+	for i, f := range s.faults {
+		out[i] = f.served
+	}
+	return out
+}
+
+// ClearFaults stops every registered fault from matching further
+// requests, as when the cause of a permanent error is fixed. FaultsServed
+// keeps their counts.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		f.left = 0
+	}
 }
 
 // applyFault injects the fault matching info.op, if any, and reports
@@ -97,6 +128,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, info *reqInf
 		return false
 	}
 	info.fault = true
+	if f.Trigger != nil {
+		f.Trigger()
+	}
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		select {
