@@ -11,7 +11,7 @@
 #                      working, and the memory test (peak RSS of 200,000 entries under 128 MiB), which needs a build
 #                      without the race detector (what CI runs; under a minute)
 #
-# Details and results: scripts/README-bench.md.
+# Details and results: internal/bench/README.md.
 
 BENCH_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 BENCH_GO ?= $(or $(GO),go)

@@ -7,7 +7,7 @@
 #   make vulncheck           govulncheck ./... against a database built offline from golang.org/x/vulndb
 #   make quality             all three (what CI runs for them)
 #
-# Details, results and longer runs: scripts/README-quality.md.
+# Details, results and longer runs: scripts/README.md, internal/csvfile/README.md.
 
 QUALITY_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 QUALITY_GO ?= $(or $(GO),go)

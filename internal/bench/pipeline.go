@@ -28,7 +28,7 @@ import (
 const Folder = "bench-folder"
 
 // DefaultChunk is the upload chunk size the benchmarks use unless told otherwise: the CHUNK_SIZE that the
-// chunk-size curve picks (scripts/README-bench.md).
+// chunk-size curve picks (internal/bench/README.md).
 const DefaultChunk = 4 << 20
 
 // Config is one run of the pipeline.

@@ -10,7 +10,7 @@ import (
 )
 
 // DefaultBuffers is how many chunks' worth of filled buffers may wait for the upload when Runner.Buffers is 0. It
-// was picked by measurement (scripts/README-bench.md): without waiting chunks the encoder still runs a segment
+// was picked by measurement (internal/bench/README.md): without waiting chunks the encoder still runs a segment
 // ahead of the upload, which on loopback is as fast as any number of buffers; each waiting chunk helps only when
 // Drive's round trip per chunk is as slow as encoding a chunk, and costs a chunk of memory.
 const DefaultBuffers = 0

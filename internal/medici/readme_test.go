@@ -9,9 +9,9 @@ import (
 	"github.com/siamledger/ledger-export/internal/medici"
 )
 
-// TestREADMEListsEveryIndex keeps the README's createIndex commands true to the queries.
+// TestREADMEListsEveryIndex keeps the createIndex commands of internal/medici/README.md true to the queries.
 func TestREADMEListsEveryIndex(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+	b, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatalf("read README: %v", err)
 	}
