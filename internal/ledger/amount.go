@@ -17,8 +17,9 @@ type Amount int64
 // ErrAmount reports a stored value that cannot be a sum of money: NaN, infinity, not a number, or too large.
 var ErrAmount = errors.New("invalid amount")
 
-// maxAmount bounds amounts to 10^15 baht, far beyond any SME ledger, so that summing millions of lines can never
-// overflow int64 (9.2 × 10^18 satang).
+// maxAmount bounds each amount the converters accept to 10^15 baht (10^17 satang), far beyond any SME ledger. It
+// does not make sums safe: int64 holds 9.2 × 10^18 satang, so 93 lines at this bound already overflow it. Sums are
+// therefore never plain int64 additions: Journal.Check adds with overflow checks, and Totals adds into 128 bits.
 const maxAmount = Amount(1e17)
 
 // AmountFromFloat converts a double as Medici stores it. The double is first turned into the shortest decimal that

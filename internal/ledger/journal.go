@@ -3,6 +3,9 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
+	"math/bits"
 	"time"
 )
 
@@ -45,25 +48,60 @@ var (
 	ErrNoLines    = errors.New("journal has no lines")
 	ErrUnbalanced = errors.New("journal does not balance")
 	ErrMalformed  = errors.New("malformed document")
+	// ErrOverflow reports a journal whose debit or credit lines add up to more than int64 satang can hold.
+	ErrOverflow = errors.New("journal sum overflows")
 )
 
-// Totals adds up debits and credits.
+// Totals adds up the debits and credits of a whole file. The totals are exact however many journals are added.
 type Totals struct {
-	Debit  Amount
-	Credit Amount
+	Debit  Sum
+	Credit Sum
 }
 
 // Add returns the totals with every line of j added.
 func (t Totals) Add(j Journal) Totals {
 	for _, l := range j.Lines {
-		t.Debit += l.Debit
-		t.Credit += l.Credit
+		t.Debit = t.Debit.Add(l.Debit)
+		t.Credit = t.Credit.Add(l.Credit)
 	}
 	return t
 }
 
-// Check reports why j must not be exported, or nil: it must have lines, as many as it lists, and its debits must
-// equal its credits to the satang.
+// Sum is an exact sum of amounts in satang. It is a 128-bit two's complement integer: each addend fits in 64
+// bits, so leaving its range would take more than 2^64 additions, more lines than any file can hold. The zero
+// value is 0. It is hand-written on math/bits because math/big would allocate on every line of the export.
+type Sum struct {
+	hi int64  // high 64 bits, with the sign
+	lo uint64 // low 64 bits
+}
+
+// Add returns s + a.
+func (s Sum) Add(a Amount) Sum {
+	lo, carry := bits.Add64(s.lo, uint64(a), 0)
+	// a sign-extended to 128 bits has the high word 0 or -1 (a>>63).
+	return Sum{hi: s.hi + int64(a>>63) + int64(carry), lo: lo}
+}
+
+// String formats the sum as Amount.String does: two decimals, a leading minus when negative, no separators.
+func (s Sum) String() string {
+	if s.hi == int64(s.lo)>>63 { // fits in an int64
+		return Amount(int64(s.lo)).String()
+	}
+	// Beyond int64 (an export of more than 92 quadrillion baht): rare and once per run, so math/big is fine.
+	v := new(big.Int).Lsh(big.NewInt(s.hi), 64)
+	v.Add(v, new(big.Int).SetUint64(s.lo))
+	neg := v.Sign() < 0
+	v.Abs(v)
+	baht, satang := new(big.Int).QuoRem(v, big.NewInt(100), new(big.Int))
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	return fmt.Sprintf("%s%s.%02d", sign, baht, satang.Int64())
+}
+
+// Check reports why j must not be exported, or nil: it must have lines, as many as it lists, its debits and its
+// credits must each add up to a sum that fits in an Amount, and the two sums must be equal to the satang.
 func (j Journal) Check() error {
 	if len(j.Lines) == 0 {
 		return ErrNoLines
@@ -71,9 +109,32 @@ func (j Journal) Check() error {
 	if j.LineCount >= 0 && j.LineCount != len(j.Lines) {
 		return fmt.Errorf("%w: journal lists %d lines, %d found", ErrMalformed, j.LineCount, len(j.Lines))
 	}
-	t := Totals{}.Add(j)
-	if t.Debit != t.Credit {
-		return fmt.Errorf("%w: debit %s, credit %s", ErrUnbalanced, t.Debit, t.Credit)
+	var debit, credit Amount
+	debitOK, creditOK := true, true
+	for _, l := range j.Lines {
+		if debitOK {
+			debit, debitOK = add(debit, l.Debit)
+		}
+		if creditOK {
+			credit, creditOK = add(credit, l.Credit)
+		}
+	}
+	for _, side := range []struct {
+		name string
+		ok   bool
+	}{{"debit", debitOK}, {"credit", creditOK}} {
+		if !side.ok {
+			return fmt.Errorf("%w: the %s lines add up to more than ±%s", ErrOverflow, side.name, Amount(math.MaxInt64))
+		}
+	}
+	if debit != credit {
+		return fmt.Errorf("%w: debit %s, credit %s", ErrUnbalanced, debit, credit)
 	}
 	return nil
+}
+
+// add returns a+b, and false when the sum leaves int64 (Go's integer addition wraps silently).
+func add(a, b Amount) (Amount, bool) {
+	s := a + b
+	return s, (s > a) == (b > 0)
 }
