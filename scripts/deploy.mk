@@ -6,15 +6,18 @@
 #   make tf-validate               terraform fmt + validate + plan, offline (schema-only stub provider)
 #   make tf-static                 static security test of terraform/ (go test ./scripts/tfcheck)
 #   make deploy-check              all three checks above (what CI runs for deployment)
-#   make invoke DATE=YYYY-MM-DD    run or finish that date now (EXPORT_DRY_RUN=1: summary only, changes nothing;
+#   make invoke DATE=YYYY-MM-DD    run or finish that date now: curl with your identity token (roles/run.invoker
+#                                  is enough), waiting the function's timeout; prints the answer and the HTTP
+#                                  status, fails unless 2xx (EXPORT_DRY_RUN=1: summary only, changes nothing;
 #                                  CLEAR_FAILURE=1: retry a date blocked by a permanent failure)
 #   make status [DATE=YYYY-MM-DD]  state of a date, or of the latest run
 #   make health                    GET /health
 #   make run-now                   run the Cloud Scheduler job now
 #
 # invoke/status/health/run-now take GCP_PROJECT, GCP_REGION, FUNCTION_NAME,
-# SCHEDULER_JOB, SCHEDULER_REGION and FUNCTION_URL from the command line or the
-# environment, else from `terraform output`; DRY_RUN=1 prints the command only.
+# SCHEDULER_JOB, SCHEDULER_REGION, FUNCTION_URL and FUNCTION_TIMEOUT from the command
+# line or the environment, else from `terraform output`; DRY_RUN=1 prints the command
+# only. scripts/gcloud_test.go runs them against a fake gcloud and curl.
 
 # Paths are computed from this file, so the targets work from any clone folder
 # and whether this fragment is included or run with -f.

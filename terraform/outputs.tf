@@ -18,6 +18,11 @@ output "function_url" {
   value       = google_cloudfunctions2_function.export.service_config[0].uri
 }
 
+output "function_timeout_seconds" {
+  description = "The function's timeout: how long make invoke waits (with a minute more) for a run's answer."
+  value       = google_cloudfunctions2_function.export.service_config[0].timeout_seconds
+}
+
 output "function_cloudfunctions_url" {
   description = "The function's cloudfunctions.net URL (also serves it)."
   value       = google_cloudfunctions2_function.export.url
