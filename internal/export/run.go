@@ -33,6 +33,7 @@ type Runner struct {
 	Buffers        int    // filled chunks that may wait for the upload, one chunk of memory each; 0: DefaultBuffers, <0: none
 	Fingerprint    string // identifies the configuration; see AcquireOptions
 	CSV            csvfile.Options
+	Format         Format // the file's kind; the zero Format is CSV with CSV's options
 	Logger         *slog.Logger
 	Observer       Observer // spans and metrics; nil observes nothing
 
@@ -88,8 +89,8 @@ type Report struct {
 	RetryAfter time.Duration // with OutcomeBusy: when the holder's lease ends
 }
 
-// FileName is the deterministic name of a date's file: PREFIX_YYYY-MM-DD.csv.
-func (r *Runner) FileName(date string) string { return r.FilePrefix + "_" + date + ".csv" }
+// FileName is the deterministic name of a date's file: PREFIX_YYYY-MM-DD.csv (or the Format's extension).
+func (r *Runner) FileName(date string) string { return r.FilePrefix + "_" + date + "." + r.extension() }
 
 // Cutoff returns the instant that closes a batch date: the date at the cutoff time in the configured zone.
 func (r *Runner) Cutoff(date string) (time.Time, error) {
@@ -567,7 +568,7 @@ const markBatch = 1000
 // caller takes where the bytes go). With mark set, entries that cannot be exported are marked failed, in batches
 // of markBatch and at the end.
 func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (Summary, error) {
-	enc := csvfile.NewWriter(w, r.CSV)
+	enc := r.newEncoder(w, b.Date)
 	s := Summary{Date: b.Date, FileName: r.FileName(b.Date)}
 	var (
 		totals  ledger.Totals
@@ -591,6 +592,7 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (S
 			}
 			if err != nil {
 				f := Failure{EntryID: e.ID, JournalID: e.JournalID, Reason: err.Error()}
+				enc.Failed(f.EntryID, f.JournalID, f.Reason)
 				s.EntriesFailed++
 				if len(s.Failures) < MaxListedFailures {
 					s.Failures = append(s.Failures, f)
