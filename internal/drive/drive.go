@@ -1,16 +1,15 @@
 // Package drive stores the export in Google Drive through the drive/v3 client: it finds a date's earlier files by
 // their appProperties, streams a new file with a resumable upload in fixed-size chunks, sets the properties known
-// only at the end, and trashes files. Every call supports Shared Drives. Errors come back classified: a failure
-// no retry can fix wraps export.ErrPermanent.
+// only at the end, and trashes files. Every call supports Shared Drives. Errors come back classified from Drive's
+// documented reasons (classify.go): a failure only a human can fix wraps export.ErrPermanent; rate limits wrap
+// ErrRateLimited; an upload session that is gone or out of step wraps ErrSessionGone or ErrSessionOutOfSync.
 package drive
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,7 +82,7 @@ func (s *Store) Find(ctx context.Context, date string) ([]export.File, error) {
 		res, err := call.Do()
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("list files of %s: %w", date, classify(err))
+			return nil, fmt.Errorf("list files of %s: %w", date, classify(err, onMetadata))
 		}
 		for _, f := range res.Files {
 			out = append(out, file(f))
@@ -96,9 +95,12 @@ func (s *Store) Find(ctx context.Context, date string) ([]export.File, error) {
 
 // Upload streams body into a new CSV file in the folder with a resumable upload. The client sends one chunk at a
 // time and retries a chunk on 5xx, 429 and 408 within its own bounded retry deadline. progress, when set, hears the
-// session URI and every offset Drive confirms.
+// session URI and every offset Drive confirms. A failure on the upload session is told from one on the file's
+// metadata (see sessionError): a 404 from the session wraps ErrSessionGone, not export.ErrPermanent.
 func (s *Store) Upload(ctx context.Context, f export.NewFile, body io.Reader, progress func(export.UploadProgress)) (export.File, error) {
-	ctx = context.WithValue(ctx, trackerKey{}, &tracker{progress: progress})
+	base := ctx
+	tr := &tracker{progress: progress}
+	ctx = context.WithValue(ctx, trackerKey{}, tr)
 	meta := &drive.File{
 		Name:     f.Name,
 		Parents:  []string{s.cfg.FolderID},
@@ -113,7 +115,10 @@ func (s *Store) Upload(ctx context.Context, f export.NewFile, body io.Reader, pr
 		Media(body, googleapi.ChunkSize(s.cfg.ChunkSize), googleapi.ContentType("text/csv")).
 		SupportsAllDrives(true).Fields(fileFields).Context(ctx).Do()
 	if err != nil {
-		return export.File{}, fmt.Errorf("upload %s: %w", f.Name, classify(err))
+		if uri, sent, ok := tr.sessionFailure(err); ok {
+			return export.File{}, fmt.Errorf("upload %s: %w", f.Name, s.sessionError(base, uri, sent, err))
+		}
+		return export.File{}, fmt.Errorf("upload %s: %w", f.Name, classify(err, onMetadata))
 	}
 	return file(res), nil
 }
@@ -124,7 +129,7 @@ func (s *Store) Finalize(ctx context.Context, id string, props map[string]string
 	defer cancel()
 	_, err := s.svc.Files.Update(id, &drive.File{AppProperties: props}).SupportsAllDrives(true).Fields("id").Context(ctx).Do()
 	if err != nil {
-		return fmt.Errorf("set properties of %s: %w", id, classify(err))
+		return fmt.Errorf("set properties of %s: %w", id, classify(err, onMetadata))
 	}
 	return nil
 }
@@ -135,7 +140,7 @@ func (s *Store) Trash(ctx context.Context, id string) error {
 	defer cancel()
 	_, err := s.svc.Files.Update(id, &drive.File{Trashed: true}).SupportsAllDrives(true).Fields("id").Context(ctx).Do()
 	if err != nil {
-		return fmt.Errorf("trash %s: %w", id, classify(err))
+		return fmt.Errorf("trash %s: %w", id, classify(err, onMetadata))
 	}
 	return nil
 }
@@ -148,23 +153,4 @@ func file(f *drive.File) export.File {
 // quote and \\ for a backslash.
 func Quote(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s)
-}
-
-// ErrRateLimited reports a 429, or a 403 with a rate-limit reason: worth a later retry.
-var ErrRateLimited = errors.New("drive: rate limited")
-
-// classify marks the errors no retry can fix with export.ErrPermanent. Network errors, context errors, 5xx, 408,
-// 429 and 403 rate limits stay retryable.
-func classify(err error) error {
-	var gerr *googleapi.Error
-	if !errors.As(err, &gerr) || gerr.Code >= 500 || gerr.Code == http.StatusRequestTimeout {
-		return err
-	}
-	rateLimit := func(it googleapi.ErrorItem) bool {
-		return it.Reason == "rateLimitExceeded" || it.Reason == "userRateLimitExceeded"
-	}
-	if gerr.Code == http.StatusTooManyRequests || slices.ContainsFunc(gerr.Errors, rateLimit) {
-		return fmt.Errorf("%w: %w", ErrRateLimited, err)
-	}
-	return fmt.Errorf("%w: %w", export.ErrPermanent, err)
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"google.golang.org/api/googleapi"
 
@@ -24,14 +25,31 @@ import (
 
 type trackerKey struct{}
 
-// tracker follows one upload: its session URI and the progress callback.
+// tracker follows one upload: its session URI, the progress callback, and the last answer from the session.
 type tracker struct {
-	uri      string
 	progress func(export.UploadProgress)
+
+	mu         sync.Mutex // guards the fields below
+	uri        string
+	lastStatus int   // HTTP status of the last answer from the session URI; 0 before any
+	lastSent   int64 // first byte offset the last session request assumed; -1 when it named none
+}
+
+// sessionFailure reports whether err, the error of the client's upload, is the last answer from the upload
+// session rather than from the initiation (which carries the file's metadata and parent), and if so the session
+// URI and the offset the failed request assumed.
+func (t *tracker) sessionFailure(err error) (uri string, sent int64, ok bool) {
+	var gerr *googleapi.Error
+	if !errors.As(err, &gerr) {
+		return "", 0, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.uri, t.lastSent, t.uri != "" && t.lastStatus == gerr.Code
 }
 
 // progressTransport reports the session URI and every offset Drive confirms to the tracker in the request's
-// context. It changes no request or response.
+// context, and remembers the last answer from the session. It changes no request or response.
 type progressTransport struct{ next http.RoundTripper }
 
 func (t progressTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -41,18 +59,73 @@ func (t progressTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return resp, err
 	}
 	q := req.URL.Query()
+	var report *export.UploadProgress
+	tr.mu.Lock()
 	switch {
 	case q.Get("uploadType") == "resumable" && q.Get("upload_id") == "" && resp.StatusCode == http.StatusOK:
 		tr.uri = resp.Header.Get("Location")
-		if tr.progress != nil && tr.uri != "" {
-			tr.progress(export.UploadProgress{SessionURI: tr.uri})
+		if tr.uri != "" {
+			report = &export.UploadProgress{SessionURI: tr.uri}
 		}
-	case q.Get("upload_id") != "" && incomplete(resp):
-		if off, ok := confirmed(resp); ok && tr.progress != nil && tr.uri != "" {
-			tr.progress(export.UploadProgress{SessionURI: tr.uri, Offset: off})
+	case q.Get("upload_id") != "":
+		tr.lastStatus, tr.lastSent = resp.StatusCode, rangeStart(req.Header.Get("Content-Range"))
+		if !incomplete(resp) {
+			break
+		}
+		if off, ok := confirmed(resp); ok && tr.uri != "" {
+			report = &export.UploadProgress{SessionURI: tr.uri, Offset: off}
 		}
 	}
+	tr.mu.Unlock()
+	if report != nil && tr.progress != nil {
+		tr.progress(*report)
+	}
 	return resp, nil
+}
+
+// rangeStart returns the offset a session request's Content-Range assumes Drive holds: A in "bytes A-B/T", T in
+// "bytes */T" (the final empty chunk), and -1 for a status query ("bytes */*") or an unreadable header.
+func rangeStart(cr string) int64 {
+	r, ok := strings.CutPrefix(cr, "bytes ")
+	if !ok {
+		return -1
+	}
+	first, _, ok := strings.Cut(r, "-")
+	if !ok { // "bytes */T"
+		if first, ok = strings.CutPrefix(r, "*/"); !ok {
+			return -1
+		}
+	}
+	n, err := strconv.ParseInt(first, 10, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+// sessionError classifies err, Drive's answer to a request to the upload session uri that assumed Drive held sent
+// bytes (-1: none named). A 400 is what Drive answers a Content-Range it does not expect, so the session is
+// queried, as the resumable upload guide says: when Drive holds other bytes than the request assumed (a lost
+// answer, another writer), the error wraps ErrSessionOutOfSync and a later attempt continues from what Drive
+// holds; when Drive holds exactly what the request assumed, the request itself is at fault, every retry would
+// send it again, and the error is permanent.
+func (s *Store) sessionError(ctx context.Context, uri string, sent int64, err error) error {
+	cerr := classify(err, onChunk)
+	if !errors.Is(cerr, ErrSessionOutOfSync) || sent < 0 {
+		return cerr
+	}
+	st, qerr := s.Status(ctx, export.UploadSession{URI: uri})
+	switch {
+	case qerr != nil:
+		return fmt.Errorf("%w (the status query failed too: %v)", cerr, qerr)
+	case st.Gone:
+		return fmt.Errorf("%w: %w", ErrSessionGone, err)
+	case st.Complete == nil && st.Offset == sent:
+		return fmt.Errorf("%w: Drive holds the %d bytes the request assumed, yet refused it: %w", export.ErrPermanent, sent, err)
+	case st.Complete != nil:
+		return fmt.Errorf("%w: Drive holds the complete file: %w", ErrSessionOutOfSync, err)
+	}
+	return fmt.Errorf("%w: Drive holds %d bytes, the request assumed %d: %w", ErrSessionOutOfSync, st.Offset, sent, err)
 }
 
 // incomplete reports Drive's "308 Resume Incomplete", sent as 200 with an override header when the client asked
@@ -103,7 +176,7 @@ func (s *Store) Status(ctx context.Context, sess export.UploadSession) (export.S
 		// Sessions expire after a week, and a failed one can be discarded: the guide says to start over.
 		return export.SessionStatus{Gone: true}, nil
 	}
-	return export.SessionStatus{}, fmt.Errorf("query upload session: %w", classify(googleapi.CheckResponse(resp)))
+	return export.SessionStatus{}, fmt.Errorf("query upload session: %w", classify(googleapi.CheckResponse(resp), onQuery))
 }
 
 // Resume sends body, which must start at sess.Offset, to the session in chunks of the configured size, and returns
@@ -129,7 +202,7 @@ func (s *Store) Resume(ctx context.Context, sess export.UploadSession, body io.R
 		}
 		f, next, done, err := s.chunk(ctx, sess.URI, buf[:n], cr)
 		if err != nil {
-			return export.File{}, fmt.Errorf("resume upload at %d: %w", off, err)
+			return export.File{}, fmt.Errorf("resume upload at %d: %w", off, s.sessionError(ctx, sess.URI, off, err))
 		}
 		if done {
 			return f, nil
@@ -166,7 +239,7 @@ func (s *Store) chunk(ctx context.Context, uri string, data []byte, contentRange
 		f, err := decodeFile(resp)
 		return f, 0, err == nil, err
 	}
-	return export.File{}, 0, false, classify(googleapi.CheckResponse(resp))
+	return export.File{}, 0, false, googleapi.CheckResponse(resp) // the caller classifies it (sessionError)
 }
 
 func (s *Store) put(ctx context.Context, uri string, data []byte, contentRange string) (*http.Response, error) {
