@@ -573,7 +573,7 @@ func TestExpiredLeaseTakeover(t *testing.T) {
 		t.Fatalf("crashed attempt Acquire() = %+v, %v", acq, err)
 	}
 	q := medici.New(e.db, medici.Collections{Queue: "exportqueues", Journals: "medici_journals", Transactions: "medici_transactions", ExportLogs: "exportlogs"}, medici.Options{BatchSize: 1000, CallTimeout: 30 * time.Second})
-	if _, err := q.Claim(ctx, export.Batch{Date: date, Cutoff: cutoff, Generation: 1}, start); err != nil {
+	if err := q.Claim(ctx, export.Batch{Date: date, Cutoff: cutoff, Generation: 1}, start); err != nil {
 		t.Fatalf("crashed attempt Claim() = %v", err)
 	}
 	store, err := drive.New(ctx, drive.Config{FolderID: folder, ChunkSize: 262144, CallTimeout: 30 * time.Second},

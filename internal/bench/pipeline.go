@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -303,4 +304,18 @@ func (l *Locker) Get(_ context.Context, date string) (export.Record, bool, error
 // Latest is not used by the benchmarks.
 func (l *Locker) Latest(context.Context, bool) (export.Record, bool, error) {
 	return export.Record{}, false, nil
+}
+
+// Range returns the records of the dates from through to, oldest first.
+func (l *Locker) Range(_ context.Context, from, to string) ([]export.Record, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []export.Record
+	for d, rec := range l.recs {
+		if d >= from && d <= to {
+			out = append(out, rec)
+		}
+	}
+	slices.SortFunc(out, func(a, b export.Record) int { return strings.Compare(a.Date, b.Date) })
+	return out, nil
 }

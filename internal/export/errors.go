@@ -29,6 +29,9 @@ var (
 	ErrLeaseLost = errors.New("lease lost to a newer attempt")
 	// ErrInvalid reports a request that can never succeed as asked, such as a date in the future.
 	ErrInvalid = errors.New("invalid request")
+	// ErrMismatch reports that the entries a run read or marked differ from those it claimed: the run stops
+	// before finishing anything, and a retry starts again from the claim.
+	ErrMismatch = errors.New("claimed and exported entries differ")
 )
 
 // Error is a failed step of a run, with its class.

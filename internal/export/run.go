@@ -87,6 +87,17 @@ type Report struct {
 	Summary    *Summary
 	Lock       LockOutcome
 	RetryAfter time.Duration // with OutcomeBusy: when the holder's lease ends
+	// Healed are the earlier dates this run finished (or tried to) before its own, oldest first.
+	Healed []Healed
+	// Stuck is the work no run can finish without an operator, as found before this run's own date.
+	Stuck Stuck
+}
+
+// Healed is the outcome of one earlier date a run finished before its own.
+type Healed struct {
+	Date    string  `json:"date"`
+	Outcome Outcome `json:"outcome"`
+	Error   string  `json:"error,omitempty"`
 }
 
 // FileName is the deterministic name of a date's file: PREFIX_YYYY-MM-DD.csv (or the Format's extension).
@@ -147,6 +158,21 @@ func (r *Runner) Run(ctx context.Context, req Request) (Report, error) {
 		obs.Finished(ctx, req.Date, string(OutcomeFailed), time.Since(began), time.Time{})
 		return Report{Outcome: OutcomeFailed, Date: req.Date}, &Error{Step: "request", Class: ClassValidation, Err: err}
 	}
+	var (
+		healed []Healed
+		stuck  Stuck
+	)
+	if !req.DryRun {
+		healed, stuck = r.heal(ctx, b.Date, start)
+	}
+	rep, err := r.runDate(ctx, b, req, start, began)
+	rep.Healed, rep.Stuck = healed, stuck
+	return rep, err
+}
+
+// runDate runs one batch date, observed and logged.
+func (r *Runner) runDate(ctx context.Context, b Batch, req Request, start, began time.Time) (Report, error) {
+	obs := r.obs()
 	ctx, endRun := obs.StartStep(ctx, StepRun, b.Date, 0)
 	log := r.Logger.With("batchDate", b.Date)
 	log.InfoContext(ctx, "export started", "dryRun", req.DryRun, "cutoff", b.Cutoff.Format(time.RFC3339))
@@ -232,7 +258,9 @@ func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began tim
 	if err != nil {
 		e := stepError("export", ClassMongo, err)
 		rep.Outcome = OutcomeFailed
-		if e.Class != ClassLeaseLost {
+		if e.Class == ClassLeaseLost {
+			a.abandon(ctx)
+		} else {
 			a.recordFailure(ctx, e)
 		}
 		return rep, e
@@ -247,24 +275,76 @@ type attempt struct {
 	b       Batch
 	acq     Acquisition
 	began   time.Time
-	reached bool // something reached Drive: a session or a file may exist
+	reached bool   // something reached Drive: a session or a file may exist
+	made    string // the id of the file this attempt's upload completed, if any
 }
 
 // recordFailure writes the failure on the lock, with a short context of its own since the run's may be spent.
-// After a permanent failure that reached nothing in Drive, the claimed entries go back to the queue.
+// Only an attempt that still holds the lease goes on: after a permanent failure, and only when nothing of the date
+// can be live in Drive, the claimed entries go back to the queue.
 func (a *attempt) recordFailure(ctx context.Context, e *Error) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
-	if e.Permanent() && !a.reached && a.acq.Record.File == nil {
-		if n, err := a.Queue.Release(fctx, a.b); err != nil {
-			a.Logger.ErrorContext(ctx, "returning the claimed entries to the queue failed", "batchDate", a.b.Date, "error", err.Error())
-		} else {
-			a.Logger.WarnContext(ctx, "claimed entries returned to the queue after a permanent failure", "batchDate", a.b.Date, "entries", n)
-		}
-	}
 	f := Failed{Class: e.Class, Permanent: e.Permanent(), Message: e.Error(), Fingerprint: a.Fingerprint}
 	if err := a.Locker.Fail(fctx, a.acq.Lease, f, a.Now()); err != nil {
+		// Lost the lease, or Firestore is down: either way this attempt no longer decides for the date.
 		a.Logger.ErrorContext(ctx, "recording the failure on the lock failed", "batchDate", a.b.Date, "error", err.Error())
+		return
+	}
+	if !e.Permanent() {
+		return
+	}
+	if live, why := a.mayBeLive(fctx); live {
+		a.Logger.WarnContext(ctx, "claimed entries kept: a file of the date may be live in Drive", "batchDate", a.b.Date, "why", why)
+		return
+	}
+	if n, err := a.Queue.Release(fctx, a.b); err != nil {
+		a.Logger.ErrorContext(ctx, "returning the claimed entries to the queue failed", "batchDate", a.b.Date, "error", err.Error())
+	} else {
+		a.Logger.WarnContext(ctx, "claimed entries returned to the queue after a permanent failure", "batchDate", a.b.Date, "entries", n)
+	}
+}
+
+// mayBeLive reports whether a file holding the date's entries may be live in Drive, and why: a file or an upload
+// session is recorded, this attempt reached Drive, or Drive lists a live file of the date (or cannot be asked).
+func (a *attempt) mayBeLive(ctx context.Context) (bool, string) {
+	switch {
+	case a.acq.Record.File != nil:
+		return true, "a file is recorded"
+	case a.acq.Record.Upload != nil:
+		return true, "an earlier attempt's upload session is recorded"
+	case a.reached:
+		return true, "this attempt reached Drive"
+	}
+	files, err := a.Drive.Find(ctx, a.b.Date)
+	if err != nil {
+		return true, "Drive could not be asked: " + err.Error()
+	}
+	if len(files) > 0 {
+		return true, fmt.Sprintf("Drive lists %d live file(s) of the date", len(files))
+	}
+	return false, ""
+}
+
+// abandon is what an attempt that lost its lease does: it changes nothing the newer attempt owns, and trashes
+// the file its own upload completed unless that file is the one the lock records.
+func (a *attempt) abandon(ctx context.Context) {
+	if a.made == "" {
+		return
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	rec, found, err := a.Locker.Get(fctx, a.b.Date)
+	if err != nil {
+		a.Logger.ErrorContext(ctx, "lost the lease; cannot read the lock to clean up", "batchDate", a.b.Date, "fileId", a.made, "error", err.Error())
+		return
+	}
+	if found && rec.File != nil && rec.File.ID == a.made {
+		return // the newer attempt took this file over
+	}
+	a.Logger.WarnContext(ctx, "lost the lease after uploading; trashing this attempt's file", "batchDate", a.b.Date, "fileId", a.made)
+	if err := a.Drive.Trash(fctx, a.made); err != nil {
+		a.Logger.ErrorContext(ctx, "trashing this attempt's file failed", "batchDate", a.b.Date, "fileId", a.made, "error", err.Error())
 	}
 }
 
@@ -297,9 +377,17 @@ func (a *attempt) export(ctx context.Context) (Summary, error) {
 	}
 	s.Generation, s.Attempt = a.acq.Lease.Generation, a.acq.Lease.Attempt
 
+	// The file holds the entries stamped with the generation that made it; those are the ones to complete.
+	fb := a.b
+	if file.Generation != 0 {
+		fb.Generation = file.Generation
+	}
 	mctx, endMark := a.obs().StartStep(ctx, StepMark, a.b.Date, a.b.Generation)
-	marked, err := a.Queue.MarkExported(mctx, a.b, file, a.Now())
+	marked, err := a.Queue.MarkExported(mctx, fb, file, a.Now())
 	a.obs().Annotate(mctx, "entries_marked", marked)
+	if err == nil {
+		err = a.checkMarks(mctx, fb, s)
+	}
 	endMark(err)
 	if err != nil {
 		return Summary{}, stepError("mark", ClassMongo, err)
@@ -322,13 +410,49 @@ func (a *attempt) export(ctx context.Context) (Summary, error) {
 	return s, nil
 }
 
+// checkMarks counts the file's generation after the marks: every entry completed or failed, as many of each as
+// the file and its failures hold. A difference fails the run (a retry marks again) instead of finishing the date.
+func (a *attempt) checkMarks(ctx context.Context, fb Batch, s Summary) error {
+	c, err := a.Queue.Count(ctx, fb.Date, fb.Generation)
+	if err != nil {
+		return err
+	}
+	if c.Exporting != 0 || c.Completed != s.EntriesExported || c.Failed != s.EntriesFailed {
+		return fmt.Errorf("%w: after the marks generation %d holds %d completed, %d failed and %d exporting entries; the file holds %d and %d failed",
+			ErrMismatch, fb.Generation, c.Completed, c.Failed, c.Exporting, s.EntriesExported, s.EntriesFailed)
+	}
+	return nil
+}
+
+// reconcile proves, before the file is complete, that it holds every claimed entry once: the entries the read
+// returned (written and failed) must be exactly as many as the claim stamped, every failure must be marked, and
+// the lease must still be this attempt's. Otherwise the upload is abandoned before its last chunk, so Drive never
+// holds the file.
+func (a *attempt) reconcile(ctx context.Context, s Summary) error {
+	c, err := a.Queue.Count(ctx, a.b.Date, a.b.Generation)
+	if err != nil {
+		return err
+	}
+	if read, claimed := s.EntriesExported+s.EntriesFailed, c.Exporting+c.Failed; read != claimed || c.Failed != s.EntriesFailed || c.Completed != 0 {
+		return fmt.Errorf("%w: generation %d claimed %d entries (%d exporting, %d failed, %d completed) but the read returned %d (%d written, %d failed)",
+			ErrMismatch, a.b.Generation, claimed, c.Exporting, c.Failed, c.Completed, read, s.EntriesExported, s.EntriesFailed)
+	}
+	rec, found, err := a.Locker.Get(ctx, a.b.Date)
+	if err != nil {
+		return err
+	}
+	if !found || rec.Generation != a.b.Generation || rec.State == StateDone {
+		return fmt.Errorf("%w: the lock is at generation %d, this attempt is %d", ErrLeaseLost, rec.Generation, a.b.Generation)
+	}
+	return nil
+}
+
 // produce claims the batch and makes the date's file: it resumes an earlier attempt's upload when it can, and
 // otherwise clears what earlier attempts left and uploads anew. It returns once Drive holds the whole file with
 // its final properties.
 func (a *attempt) produce(ctx context.Context) (File, Summary, error) {
 	cctx, endClaim := a.obs().StartStep(ctx, StepClaim, a.b.Date, a.b.Generation)
-	claimed, err := a.Queue.Claim(cctx, a.b, a.Now())
-	a.obs().Annotate(cctx, "entries_claimed", claimed)
+	err := a.Queue.Claim(cctx, a.b, a.Now())
 	endClaim(err)
 	if err != nil {
 		return File{}, Summary{}, stepError("claim", ClassMongo, err)
@@ -336,19 +460,18 @@ func (a *attempt) produce(ctx context.Context) (File, Summary, error) {
 	a.reach(PointClaimed, 0)
 
 	ctx, endUpload := a.obs().StartStep(ctx, StepUpload, a.b.Date, a.b.Generation)
-	file, s, err := a.uploadFile(ctx, claimed)
+	file, s, err := a.uploadFile(ctx)
 	endUpload(err)
 	return file, s, err
 }
 
 // uploadFile makes the date's file (see produce) and sets its final properties.
-func (a *attempt) uploadFile(ctx context.Context, claimed int64) (File, Summary, error) {
-	var err error
-
+func (a *attempt) uploadFile(ctx context.Context) (File, Summary, error) {
 	var (
 		file File
 		s    Summary
 		ok   bool
+		err  error
 	)
 	if up := a.acq.Record.Upload; a.acq.Outcome == LockTakeover && up != nil {
 		if file, s, ok, err = a.resume(ctx, *up); err != nil {
@@ -368,15 +491,13 @@ func (a *attempt) uploadFile(ctx context.Context, claimed int64) (File, Summary,
 	}
 	a.reach(PointUploaded, s.Bytes)
 
-	s.EntriesClaimed = claimed
-	if s.EntriesFailed, err = a.Queue.CountFailed(ctx, a.b.Date); err != nil {
-		return File{}, Summary{}, stepError("count failed", ClassMongo, err)
-	}
+	file.Generation = a.b.Generation // the entries stamped with this generation are the file's
 	s.FileID, s.FileName, s.WebViewLink = file.ID, a.FileName(a.b.Date), file.WebViewLink
 	props := map[string]string{
-		"rows":    strconv.FormatInt(s.Rows, 10),
-		"entries": strconv.FormatInt(s.Journals, 10),
-		"sha256":  s.SHA256,
+		"generation": strconv.FormatInt(a.b.Generation, 10),
+		"rows":       strconv.FormatInt(s.Rows, 10),
+		"entries":    strconv.FormatInt(s.Journals, 10),
+		"sha256":     s.SHA256,
 	}
 	if err := a.Drive.Finalize(ctx, file.ID, props); err != nil {
 		return File{}, Summary{}, stepError("finalize", ClassDriveTransient, err)
@@ -403,7 +524,7 @@ func (a *attempt) upload(ctx context.Context) (File, Summary, error) {
 	cp.closeRead(errUploadStopped) // unblocks the encoder if the upload stopped reading early
 	res := <-done
 	if upErr == nil {
-		a.reached = true
+		a.reached, a.made = true, file.ID
 	}
 	if err := streamError(res.err, upErr); err != nil {
 		return File{}, Summary{}, err
@@ -451,6 +572,9 @@ func (a *attempt) resume(ctx context.Context, up UploadSession) (File, Summary, 
 	file, upErr := a.Drive.Resume(ctx, up, cp, a.progress(ctx, cp))
 	cp.closeRead(errUploadStopped)
 	res := <-done
+	if upErr == nil {
+		a.made = file.ID
+	}
 	if err := streamError(res.err, upErr); err != nil {
 		return File{}, Summary{}, false, err
 	}
@@ -464,7 +588,7 @@ func (a *attempt) resume(ctx context.Context, up UploadSession) (File, Summary, 
 // fresh encoding of the batch (by Drive's MD5 checksum). Otherwise the caller starts over and trashes it.
 func (a *attempt) adopt(ctx context.Context, f File) (File, Summary, bool, error) {
 	h := newHashWriter(true)
-	s, err := a.encode(ctx, a.b, h, true)
+	s, err := a.encodeChecked(ctx, h)
 	if err != nil {
 		return File{}, Summary{}, false, stepError("stream", ClassMongo, err)
 	}
@@ -508,13 +632,26 @@ func (a *attempt) encodeInto(ctx context.Context, cp *chunkPipe) <-chan encoded 
 	done := make(chan encoded, 1)
 	go func() {
 		sctx, endStream := a.obs().StartStep(ctx, StepStream, a.b.Date, a.b.Generation)
-		s, err := a.encode(sctx, a.b, cp, true)
+		s, err := a.encodeChecked(sctx, cp)
 		a.obs().Annotate(sctx, "rows", s.Rows)
 		endStream(err)
 		cp.closeWrite(err) // nil ends the upload's body with io.EOF
 		done <- encoded{s, err}
 	}()
 	return done
+}
+
+// encodeChecked encodes the batch into w, marking failures, and reconciles before returning: an error leaves
+// the file unfinished.
+func (a *attempt) encodeChecked(ctx context.Context, w io.Writer) (Summary, error) {
+	s, err := a.encode(ctx, a.b, w, true)
+	if err != nil {
+		return Summary{}, err
+	}
+	if err := a.reconcile(ctx, s); err != nil {
+		return Summary{}, fmt.Errorf("reconcile: %w", err)
+	}
+	return s, nil
 }
 
 func (r *Runner) buffers() int {
@@ -540,7 +677,8 @@ func streamError(encErr, upErr error) error {
 	return nil
 }
 
-// trashOthers moves every live file of the date except keep to the trash.
+// trashOthers moves to the trash every live file of the date except keep that an attempt of this generation or
+// an older one made. A file of a newer generation means a newer attempt owns the date: this one lost its lease.
 func (a *attempt) trashOthers(ctx context.Context, keep string) error {
 	files, err := a.Drive.Find(ctx, a.b.Date)
 	if err != nil {
@@ -549,6 +687,9 @@ func (a *attempt) trashOthers(ctx context.Context, keep string) error {
 	for _, f := range files {
 		if f.ID == keep {
 			continue
+		}
+		if g, err := strconv.ParseInt(f.Properties["generation"], 10, 64); err == nil && g > a.b.Generation {
+			return stepError("trash", ClassLeaseLost, fmt.Errorf("%w: file %s was made by generation %d, this attempt is %d", ErrLeaseLost, f.ID, g, a.b.Generation))
 		}
 		a.Logger.WarnContext(ctx, "trashing a file an earlier attempt left", "batchDate", a.b.Date, "fileId", f.ID)
 		if err := a.Drive.Trash(ctx, f.ID); err != nil {
@@ -591,13 +732,13 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (S
 				err = e.Journal.Check()
 			}
 			if err != nil {
-				f := Failure{EntryID: e.ID, JournalID: e.JournalID, Reason: err.Error()}
+				f := Failure{EntryID: e.ID, JournalID: e.JournalID, Reason: err.Error(), Key: e.Key}
 				enc.Failed(f.EntryID, f.JournalID, f.Reason)
 				s.EntriesFailed++
 				if len(s.Failures) < MaxListedFailures {
 					s.Failures = append(s.Failures, f)
 				}
-				if mark {
+				if mark && !e.Marked {
 					pending = append(pending, f)
 				}
 				continue

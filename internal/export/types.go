@@ -100,6 +100,8 @@ type Locker interface {
 	Get(ctx context.Context, date string) (rec Record, found bool, err error)
 	// Latest returns the record of the most recent date, or of the most recent done date when done is true.
 	Latest(ctx context.Context, done bool) (rec Record, found bool, err error)
+	// Range returns the records of the dates from through to (YYYY-MM-DD, both included), oldest first.
+	Range(ctx context.Context, from, to string) ([]Record, error)
 }
 
 // Failed describes a failed attempt for the lock record.
@@ -122,10 +124,14 @@ type Batch struct {
 
 // Entry is one queue entry with its journal, or the reason it cannot be exported.
 type Entry struct {
-	ID        string
+	ID        string // the queue entry's _id as text, for the file and the failure list
 	JournalID string
 	Journal   ledger.Journal
 	Err       error // non-nil: the entry is failed with this reason and not written
+	// Marked says the entry is already marked failed (by an earlier attempt): Err is its recorded reason.
+	Marked bool
+	// Key is the entry's _id as the queue stores it, with its own type: marks address the entry by it.
+	Key any
 }
 
 // Failure is an entry that could not be exported, with a readable reason.
@@ -133,26 +139,63 @@ type Failure struct {
 	EntryID   string `json:"entryId"`
 	JournalID string `json:"journalId,omitempty"`
 	Reason    string `json:"reason"`
+	Key       any    `json:"-"` // the entry's _id as stored (Entry.Key)
+}
+
+// Counts are a date's entries stamped with one generation, by status.
+type Counts struct {
+	Exporting int64 `json:"exporting"`
+	Failed    int64 `json:"failed"`
+	Completed int64 `json:"completed"`
+}
+
+// Stuck is work the export cannot finish by itself: an operator must act on each kind (see the runbook).
+type Stuck struct {
+	// Unclaimable counts queued entries that no claim can ever take: no createdAt, or one that is not a date.
+	Unclaimable int64 `json:"unclaimable"`
+	// Blocked lists the dates blocked by a permanent failure.
+	Blocked []string `json:"blocked,omitempty"`
+	// Abandoned lists the dates older than the backfill window that are still unfinished.
+	Abandoned []string `json:"abandoned,omitempty"`
+}
+
+// Empty reports whether nothing is stuck.
+func (s Stuck) Empty() bool {
+	return s.Unclaimable == 0 && len(s.Blocked) == 0 && len(s.Abandoned) == 0
 }
 
 // Queue is the export queue and the Medici ledger. internal/medici implements it on MongoDB.
+//
+// Every write is fenced by the batch's generation: an entry stamped with a newer generation than the writer's is
+// never changed, so an attempt that lost its lease (frozen, then thawed) changes nothing a newer one owns.
 type Queue interface {
-	// Claim moves the date's queued entries to exporting, stamped with the batch date and generation, in one
-	// update, and returns how many entries the batch holds (newly claimed and claimed before).
-	Claim(ctx context.Context, b Batch, now time.Time) (int64, error)
-	// Read calls fn with the batch's entries in _id order, a page at a time.
+	// Claim stamps the date's entries with b.Generation, in one update: the queued entries before the cutoff
+	// become exporting, and the entries an older generation claimed for the date (exporting or failed) are taken
+	// over, keeping their status.
+	Claim(ctx context.Context, b Batch, now time.Time) error
+	// Count counts the date's entries stamped with generation, by status.
+	Count(ctx context.Context, date string, generation int64) (Counts, error)
+	// Read calls fn with the batch's entries (exporting or failed, stamped with b.Generation) a page at a time,
+	// in strictly increasing _id order as MongoDB sorts across BSON types. An entry already marked failed comes
+	// with its recorded reason and Marked set. An entry whose journal an earlier entry of the batch already
+	// names fails as a duplicate of that entry.
 	Read(ctx context.Context, b Batch, fn func([]Entry) error) error
-	// MarkFailed marks entries failed, with their reasons.
+	// MarkFailed marks entries still exporting under b.Generation failed, with their reasons, addressing each
+	// by its Key. It fails when fewer entries than given were marked.
 	MarkFailed(ctx context.Context, b Batch, failures []Failure, now time.Time) error
-	// MarkExported marks every entry still exporting for the date as completed in f, and returns how many it
-	// changed. It is idempotent.
+	// MarkExported marks the entries still exporting under b.Generation completed in f, and returns how many it
+	// changed. It is idempotent. The caller proves beforehand that those entries are the ones in the file.
 	MarkExported(ctx context.Context, b Batch, f File, now time.Time) (int64, error)
-	// Release returns the date's claimed entries to the queue, after a permanent failure that reached no file.
+	// Release returns the date's exporting entries stamped with b.Generation or older to the queue, after a
+	// failure that left nothing of the date live in Drive, or after the date is done (leftovers of a stale
+	// attempt's claim, which no file holds).
 	Release(ctx context.Context, b Batch) (int64, error)
-	// CountFailed counts the date's failed entries.
-	CountFailed(ctx context.Context, date string) (int64, error)
 	// LogExport writes or replaces the app's export log for the date.
 	LogExport(ctx context.Context, s Summary, now time.Time) error
+	// Pending lists the dates that have entries exporting, oldest first.
+	Pending(ctx context.Context) ([]string, error)
+	// Unclaimable counts the queued entries no claim can take: no createdAt, or one that is not a date.
+	Unclaimable(ctx context.Context) (int64, error)
 }
 
 // File is a CSV file stored in Drive.
@@ -162,6 +205,8 @@ type File struct {
 	WebViewLink string            `json:"webViewLink,omitempty"`
 	Properties  map[string]string `json:"appProperties,omitempty"`
 	MD5         string            `json:"md5,omitempty"` // Drive's md5Checksum of the content
+	// Generation is the lease generation whose claim the file holds: the entries stamped with it are the file's.
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // UploadProgress is what Drive has confirmed of a resumable upload.

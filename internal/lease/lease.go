@@ -303,6 +303,30 @@ func (s *Store) Latest(ctx context.Context, done bool) (export.Record, bool, err
 	return decode(snap)
 }
 
+// Range returns the records of the dates from through to, oldest first: one query on batchDate, which
+// Firestore's automatic single-field index serves.
+func (s *Store) Range(ctx context.Context, from, to string) ([]export.Record, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	it := s.coll.Where("batchDate", ">=", from).Where("batchDate", "<=", to).OrderBy("batchDate", firestore.Asc).Documents(ctx)
+	defer it.Stop()
+	var out []export.Record
+	for {
+		snap, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("query locks %s to %s: %w", from, to, err)
+		}
+		rec, _, err := decode(snap)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+}
+
 func decode(snap *firestore.DocumentSnapshot) (export.Record, bool, error) {
 	var d doc
 	if err := snap.DataTo(&d); err != nil {

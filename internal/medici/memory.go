@@ -38,9 +38,17 @@ type Memory struct {
 
 var _ export.Queue = (*Memory)(nil)
 
-// Claim reports Entries.
-func (m *Memory) Claim(context.Context, export.Batch, time.Time) (int64, error) {
-	return m.Entries, nil
+// Claim changes nothing: the pages are the batch.
+func (m *Memory) Claim(context.Context, export.Batch, time.Time) error { return nil }
+
+// Count reports Entries, less the failures marked so far as failed, or as completed once MarkExported ran.
+func (m *Memory) Count(context.Context, string, int64) (export.Counts, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.exported {
+		return export.Counts{Completed: m.Entries - m.failed, Failed: m.failed}, nil
+	}
+	return export.Counts{Exporting: m.Entries - m.failed, Failed: m.failed}, nil
 }
 
 // Read calls fn with each page's entries, mapped and joined as Store.Read does.
@@ -56,6 +64,9 @@ func (m *Memory) Read(ctx context.Context, _ export.Batch, fn func([]export.Entr
 		a := newAssembler(m.Mapper, len(p.Queue))
 		for _, raw := range p.Queue {
 			a.entry(raw)
+		}
+		if a.err != nil {
+			return fmt.Errorf("read page %d: %w", i, a.err)
 		}
 		for _, raw := range p.Journals {
 			a.journal(raw)
@@ -92,15 +103,14 @@ func (m *Memory) MarkExported(context.Context, export.Batch, export.File, time.T
 // Release changes nothing.
 func (m *Memory) Release(context.Context, export.Batch) (int64, error) { return 0, nil }
 
-// CountFailed reports the failures marked so far.
-func (m *Memory) CountFailed(context.Context, string) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.failed, nil
-}
-
 // LogExport changes nothing.
 func (m *Memory) LogExport(context.Context, export.Summary, time.Time) error { return nil }
+
+// Pending reports no date: Memory holds one batch, which the caller exports.
+func (m *Memory) Pending(context.Context) ([]string, error) { return nil, nil }
+
+// Unclaimable reports none.
+func (m *Memory) Unclaimable(context.Context) (int64, error) { return 0, nil }
 
 // FailureMarks reports how many times MarkFailed was called: the update commands a MongoDB queue would have sent.
 func (m *Memory) FailureMarks() int {

@@ -8,15 +8,21 @@ package medici
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/mongo/readpref"
+	"go.mongodb.org/mongo-driver/mongo/writeconcern"
 
 	"github.com/siamledger/ledger-export/internal/export"
 	"github.com/siamledger/ledger-export/internal/ledger"
@@ -55,13 +61,23 @@ type Options struct {
 	Mapper      Mapper        // how documents become journals
 }
 
-// New returns a Store on db.
+// New returns a Store on db. Whatever the connection string says, every query reads from the primary with a
+// majority read concern and every update waits for a majority write concern: a read from a lagging secondary
+// could miss a claim or a mark, and a write a failover rolls back could undo one.
 func New(db *mongo.Database, c Collections, o Options) *Store {
+	opts := Concerns()
 	return &Store{
-		queue: db.Collection(c.Queue), journals: db.Collection(c.Journals),
-		transactions: db.Collection(c.Transactions), logs: db.Collection(c.ExportLogs),
+		queue: db.Collection(c.Queue, opts), journals: db.Collection(c.Journals, opts),
+		transactions: db.Collection(c.Transactions, opts), logs: db.Collection(c.ExportLogs, opts),
 		batchSize: o.BatchSize, callTimeout: o.CallTimeout, mapper: o.Mapper,
 	}
+}
+
+// Concerns are the collection options of every collection the export uses: primary reads, majority read and
+// write concerns (with journaling).
+func Concerns() *options.CollectionOptions {
+	return options.Collection().SetReadPreference(readpref.Primary()).
+		SetReadConcern(readconcern.Majority()).SetWriteConcern(writeconcern.Majority())
 }
 
 // Index is one index operators should create, as a createIndex command for mongosh.
@@ -75,7 +91,9 @@ type Index struct {
 func Indexes(c Collections) []Index {
 	return []Index{
 		{c.Queue, bson.D{{Key: "status", Value: 1}, {Key: "exportPath", Value: 1}, {Key: "createdAt", Value: 1}}, "claim: queued scheduled entries before the cutoff"},
-		{c.Queue, bson.D{{Key: "batchDate", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}, "read a batch in _id order, mark it, count its failures"},
+		{c.Queue, bson.D{{Key: "batchDate", Value: 1}, {Key: "status", Value: 1}, {Key: "exportGeneration", Value: 1}, {Key: "_id", Value: 1}}, "read a batch in _id order, mark it, count it"},
+		{c.Queue, bson.D{{Key: "batchDate", Value: 1}, {Key: "status", Value: 1}, {Key: "exportGeneration", Value: 1}, {Key: "entryId", Value: 1}}, "find journals queued twice in a batch"},
+		{c.Queue, bson.D{{Key: "status", Value: 1}, {Key: "batchDate", Value: 1}}, "list the dates with entries exporting (healing)"},
 		{c.Transactions, bson.D{{Key: "_journal", Value: 1}}, "lines of a page of journals ($in)"},
 		{c.ExportLogs, bson.D{{Key: "action", Value: 1}, {Key: "batchDate", Value: 1}}, "one export log per date"},
 	}
@@ -89,39 +107,62 @@ func claimable(b export.Batch) bson.D {
 	return bson.D{{Key: "exportPath", Value: PathScheduled}, {Key: "status", Value: StatusQueued}, {Key: "createdAt", Value: bson.D{{Key: "$lt", Value: b.Cutoff}}}}
 }
 
-func claimed(date string) bson.D {
-	return bson.D{{Key: "batchDate", Value: date}, {Key: "status", Value: StatusExporting}}
+// live are the statuses of a batch's entries that a file has not taken yet.
+var live = bson.A{StatusExporting, StatusFailed}
+
+// batch selects the date's entries stamped with the generation, exporting or failed.
+func batch(date string, generation int64) bson.D {
+	return bson.D{{Key: "batchDate", Value: date}, {Key: "status", Value: bson.D{{Key: "$in", Value: live}}}, {Key: "exportGeneration", Value: generation}}
 }
 
-// Claim moves the queued entries before the cutoff, and those an earlier attempt claimed, to this generation.
-func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) (int64, error) {
+// exporting selects the date's entries stamped with the generation and not marked yet.
+func exporting(date string, generation int64) bson.D {
+	return bson.D{{Key: "batchDate", Value: date}, {Key: "status", Value: StatusExporting}, {Key: "exportGeneration", Value: generation}}
+}
+
+// Claim stamps the batch with its generation in one updateMany: queued entries before the cutoff become
+// exporting, and the date's entries an older generation stamped are taken over, keeping their status (a failure
+// an earlier attempt marked stays failed, so every attempt reports the same failures). Entries of a newer
+// generation are not matched, so the claim of an attempt that lost its lease takes nothing from the newer one.
+func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	filter := bson.D{{Key: "$or", Value: bson.A{claimable(b), claimed(b.Date)}}}
-	update := bson.D{{Key: "$set", Value: bson.D{
-		{Key: "status", Value: StatusExporting}, {Key: "batchDate", Value: b.Date},
-		{Key: "exportGeneration", Value: b.Generation}, {Key: "claimedAt", Value: now},
-	}}}
-	res, err := s.queue.UpdateMany(ctx, filter, update)
-	if err != nil {
-		return 0, fmt.Errorf("claim batch %s: %w", b.Date, err)
+	older := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: bson.D{{Key: "$in", Value: live}}}, {Key: "exportGeneration", Value: bson.D{{Key: "$lt", Value: b.Generation}}}}
+	stamp := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "exportGeneration", Value: b.Generation}, {Key: "claimedAt", Value: now}}
+	// One update command with two statements: the takeover first, so that it cannot match what the second
+	// statement just claimed.
+	models := []mongo.WriteModel{
+		mongo.NewUpdateManyModel().SetFilter(older).SetUpdate(bson.D{{Key: "$set", Value: stamp}}),
+		mongo.NewUpdateManyModel().SetFilter(claimable(b)).SetUpdate(bson.D{{Key: "$set", Value: append(bson.D{{Key: "status", Value: StatusExporting}}, stamp...)}}),
 	}
-	return res.MatchedCount, nil
+	if _, err := s.queue.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true)); err != nil {
+		return fmt.Errorf("claim batch %s: %w", b.Date, err)
+	}
+	return nil
 }
 
 // Read pages through the batch by _id: one query for a page of queue entries, one for their journals and one for
-// the journals' lines, so three round trips per page and none per entry. The queue query asks for one entry more
-// than a page, so that the last page is known without a query that finds nothing; each query's batch size is one
-// document more than it can receive, so the server sees the end of the results within the first batch and closes
-// the cursor without a getMore round trip. Each page is a new slice that fn may keep.
+// the journals' lines, so three round trips per page and none per entry, plus one aggregation per batch that finds
+// journals queued twice. The queue query asks for one entry more than a page, so that the last page is known
+// without a query that finds nothing; each query's batch size is one document more than it can receive, so the
+// server sees the end of the results within the first batch and closes the cursor without a getMore round trip.
+// Each page is a new slice that fn may keep.
+//
+// The pages continue across BSON types in MongoDB's sort order (see laterTypes), and every _id must sort strictly
+// after the one before: a read that would return an entry twice, or go backwards, fails instead.
 func (s *Store) Read(ctx context.Context, b export.Batch, fn func([]export.Entry) error) error {
-	filter := claimed(b.Date)
+	filter := batch(b.Date, b.Generation)
 	if b.Preview {
-		filter = bson.D{{Key: "$or", Value: bson.A{claimable(b), claimed(b.Date)}}}
+		preview := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: bson.D{{Key: "$in", Value: live}}}}
+		filter = bson.D{{Key: "$or", Value: bson.A{claimable(b), preview}}}
 	}
-	var after any
+	dups, err := s.duplicates(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("read batch %s: %w", b.Date, err)
+	}
+	var after *bson.RawValue
 	for {
-		page, last, more, err := s.page(ctx, filter, after)
+		page, last, more, err := s.page(ctx, filter, after, dups)
 		if err != nil {
 			return fmt.Errorf("read batch %s: %w", b.Date, err)
 		}
@@ -134,21 +175,100 @@ func (s *Store) Read(ctx context.Context, b export.Batch, fn func([]export.Entry
 		if !more {
 			return nil
 		}
-		after = last
+		after = &last
 	}
 }
 
+// duplicates finds the journals that more than one entry of the batch names, with the entry that exports each
+// (the first by _id): one aggregation grouped by entryId, and, only when some journal is queued twice, one find
+// of those journals' entries in _id order. The result is keyed by the journal's hex id.
+func (s *Store) duplicates(ctx context.Context, filter bson.D) (map[string]bson.RawValue, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	// Groups of more than one entry, and every group of a string reference: the same journal named once as an
+	// ObjectId and once as its hex string forms two groups of one, which only the find below joins. (Mongoose
+	// casts references to ObjectIds, so string references are rare.)
+	cur, err := s.queue.Aggregate(ctx, bson.A{
+		bson.D{{Key: "$match", Value: filter}},
+		bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$entryId"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+		bson.D{{Key: "$match", Value: bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: "n", Value: bson.D{{Key: "$gt", Value: 1}}}},
+			bson.D{{Key: "_id", Value: bson.D{{Key: "$type", Value: "string"}}}},
+		}}}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find journals queued twice: %w", err)
+	}
+	var refs bson.A
+	for cur.Next(ctx) {
+		jid, err := objectID(cur.Current.Lookup("_id"))
+		if err != nil {
+			continue // entries with no usable entryId fail on their own
+		}
+		refs = append(refs, jid, jid.Hex())
+	}
+	err = cur.Err()
+	_ = cur.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("find journals queued twice: %w", err)
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	type seen struct {
+		first bson.RawValue
+		n     int
+	}
+	byJournal := map[string]*seen{}
+	f := bson.D{{Key: "$and", Value: bson.A{filter, bson.D{{Key: "entryId", Value: bson.D{{Key: "$in", Value: refs}}}}}}}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}})
+	err = each(ctx, s.queue, f, opts, func(raw bson.Raw) {
+		jid, err := objectID(raw.Lookup("entryId"))
+		if err != nil {
+			return
+		}
+		id := raw.Lookup("_id")
+		j := byJournal[jid.Hex()]
+		if j == nil {
+			j = &seen{}
+			byJournal[jid.Hex()] = j
+		}
+		j.n++
+		if j.n == 1 || compareValues(id, j.first) < 0 {
+			j.first = bson.RawValue{Type: id.Type, Value: slices.Clone(id.Value)}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find the entries of journals queued twice: %w", err)
+	}
+	dups := map[string]bson.RawValue{}
+	for jid, j := range byJournal {
+		if j.n > 1 {
+			dups[jid] = j.first
+		}
+	}
+	return dups, nil
+}
+
 // page reads the page after the _id after (from the start when nil), and reports whether more entries follow.
-func (s *Store) page(ctx context.Context, filter bson.D, after any) (entries []export.Entry, last any, more bool, err error) {
+func (s *Store) page(ctx context.Context, filter bson.D, after *bson.RawValue, dups map[string]bson.RawValue) (entries []export.Entry, last bson.RawValue, more bool, err error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	f := filter
 	if after != nil {
-		f = bson.D{{Key: "$and", Value: bson.A{filter, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}}}}
+		next := bson.A{bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: *after}}}}}
+		if later := laterTypes(after.Type); len(later) > 0 {
+			next = append(next, bson.D{{Key: "_id", Value: bson.D{{Key: "$type", Value: later}}}})
+		}
+		f = bson.D{{Key: "$and", Value: bson.A{filter, bson.D{{Key: "$or", Value: next}}}}}
 	}
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(s.batchSize) + 1).
-		SetBatchSize(int32(s.batchSize) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}})
+		SetBatchSize(int32(s.batchSize) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}, {Key: "status", Value: 1}, {Key: "error", Value: 1}})
 	a := newAssembler(s.mapper, s.batchSize)
+	a.dups = dups
+	if after != nil {
+		a.last = *after
+	}
 	// Documents are mapped straight from the cursor's batch, never copied out: the mapped values own their bytes.
 	err = each(ctx, s.queue, f, opts, func(raw bson.Raw) {
 		if len(a.entries) == s.batchSize {
@@ -158,20 +278,23 @@ func (s *Store) page(ctx context.Context, filter bson.D, after any) (entries []e
 		a.entry(raw)
 	})
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("find queue page: %w", err)
+		return nil, bson.RawValue{}, false, fmt.Errorf("find queue page: %w", err)
+	}
+	if a.err != nil {
+		return nil, bson.RawValue{}, false, a.err
 	}
 	if len(a.entries) == 0 {
-		return nil, nil, false, nil
+		return nil, bson.RawValue{}, false, nil
 	}
 	if len(a.ids) > 0 {
 		in := bson.D{{Key: "$in", Value: a.ids}}
 		err = each(ctx, s.journals, bson.D{{Key: "_id", Value: in}}, options.Find().SetBatchSize(int32(len(a.ids))+1), a.journal)
 		if err != nil {
-			return nil, nil, false, fmt.Errorf("find journals: %w", err)
+			return nil, bson.RawValue{}, false, fmt.Errorf("find journals: %w", err)
 		}
 		err = each(ctx, s.transactions, bson.D{{Key: "_journal", Value: in}}, options.Find().SetBatchSize(int32(8*len(a.ids))+1), a.line)
 		if err != nil {
-			return nil, nil, false, fmt.Errorf("find transactions: %w", err)
+			return nil, bson.RawValue{}, false, fmt.Errorf("find transactions: %w", err)
 		}
 	}
 	return a.finish(), a.last, more, nil
@@ -198,9 +321,11 @@ func each(ctx context.Context, c *mongo.Collection, filter bson.D, opts *options
 type assembler struct {
 	mapper   Mapper
 	entries  []export.Entry
-	ids      []primitive.ObjectID // the journals to look up, in entry order
-	last     any                  // the last queue entry's _id, where the next page starts
-	byID     map[string]int       // journal id to its index in journals
+	ids      []primitive.ObjectID     // the journals to look up, in entry order
+	dups     map[string]bson.RawValue // journals queued more than once, with the entry that exports each
+	last     bson.RawValue            // the last queue entry's _id, where the next page starts
+	err      error                    // an entry out of _id order: the read is wrong and must stop
+	byID     map[string]int           // journal id to its index in journals
 	journals []lookedUp
 }
 
@@ -209,24 +334,49 @@ type lookedUp struct {
 	err     error
 }
 
+// ErrDuplicate is the reason of an entry whose journal an earlier entry of the batch already exports.
+var ErrDuplicate = errors.New("journal queued twice")
+
 func newAssembler(m Mapper, size int) *assembler {
 	return &assembler{mapper: m, entries: make([]export.Entry, 0, size), ids: make([]primitive.ObjectID, 0, size)}
 }
 
-// entry adds a queue entry; only its _id and entryId are read.
+// entry adds a queue entry; only its _id, entryId, status and error are read.
 func (a *assembler) entry(raw bson.Raw) {
 	id, _ := raw.LookupErr("_id")
+	if a.last.Type != 0 && compareValues(id, a.last) <= 0 {
+		if a.err == nil {
+			a.err = fmt.Errorf("queue entry %s does not sort after %s: the read would skip or repeat entries", idString(id), idString(a.last))
+		}
+		return
+	}
+	// The next page's filter and the marks outlive the cursor's buffer, so the _id is copied out.
+	key := bson.RawValue{Type: id.Type, Value: slices.Clone(id.Value)}
+	a.last = key
 	ref, _ := raw.LookupErr("entryId")
-	e := export.Entry{ID: idString(id)}
-	if jid, err := objectID(ref); err != nil {
-		e.Err = fmt.Errorf("%w: entryId %v", ledger.ErrMalformed, err)
-	} else {
+	e := export.Entry{ID: idString(id), Key: key}
+	jid, jerr := objectID(ref)
+	if jerr == nil {
 		e.JournalID = jid.Hex()
+	}
+	if st, _ := raw.Lookup("status").StringValueOK(); st == StatusFailed {
+		reason, _ := raw.Lookup("error").StringValueOK()
+		if reason == "" {
+			reason = "marked failed"
+		}
+		e.Err, e.Marked = errors.New(reason), true
+		a.entries = append(a.entries, e)
+		return
+	}
+	switch first, dup := a.dups[e.JournalID]; {
+	case jerr != nil:
+		e.Err = fmt.Errorf("%w: entryId %v", ledger.ErrMalformed, jerr)
+	case dup && !first.Equal(key):
+		e.Err = fmt.Errorf("%w: duplicate of entry %s", ErrDuplicate, idString(first))
+	default:
 		a.ids = append(a.ids, jid)
 	}
 	a.entries = append(a.entries, e)
-	// The next page's filter outlives the cursor's buffer, so the last _id is copied out.
-	a.last = bson.RawValue{Type: id.Type, Value: slices.Clone(id.Value)}
 }
 
 // journal adds a journal document. One without a usable _id is dropped: its entries read as not found.
@@ -286,7 +436,8 @@ func (a *assembler) finish() []export.Entry {
 }
 
 // MarkFailed marks the failed entries with one update command: one statement per distinct reason, each an
-// updateMany over the entries that failed with it.
+// updateMany over the entries (addressed by their own _id) that failed with it and are still exporting under the
+// batch's generation. Fewer entries marked than given is an error: another writer changed them.
 func (s *Store) MarkFailed(ctx context.Context, b export.Batch, failures []export.Failure, now time.Time) error {
 	if len(failures) == 0 {
 		return nil
@@ -294,14 +445,17 @@ func (s *Store) MarkFailed(ctx context.Context, b export.Batch, failures []expor
 	byReason := map[string][]any{}
 	var order []string
 	for _, f := range failures {
+		if f.Key == nil {
+			return fmt.Errorf("mark entry %s failed: the entry has no stored _id", f.EntryID)
+		}
 		if _, ok := byReason[f.Reason]; !ok {
 			order = append(order, f.Reason)
 		}
-		byReason[f.Reason] = append(byReason[f.Reason], rawID(f.EntryID))
+		byReason[f.Reason] = append(byReason[f.Reason], f.Key)
 	}
 	models := make([]mongo.WriteModel, 0, len(order))
 	for _, reason := range order {
-		filter := append(claimed(b.Date), bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: byReason[reason]}}})
+		filter := append(exporting(b.Date, b.Generation), bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: byReason[reason]}}})
 		update := bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: StatusFailed}, {Key: "error", Value: reason}, {Key: "failedAt", Value: now},
 		}}}
@@ -309,13 +463,17 @@ func (s *Store) MarkFailed(ctx context.Context, b export.Batch, failures []expor
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	if _, err := s.queue.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+	res, err := s.queue.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	if err != nil {
 		return fmt.Errorf("mark %d entries failed: %w", len(failures), err)
+	}
+	if res.MatchedCount != int64(len(failures)) {
+		return fmt.Errorf("mark %d entries failed: %d matched; the others are no longer exporting under generation %d", len(failures), res.MatchedCount, b.Generation)
 	}
 	return nil
 }
 
-// MarkExported marks every entry still exporting for the date as completed in the file.
+// MarkExported marks the entries still exporting under the batch's generation as completed in the file.
 func (s *Store) MarkExported(ctx context.Context, b export.Batch, f export.File, now time.Time) (int64, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
@@ -325,35 +483,93 @@ func (s *Store) MarkExported(ctx context.Context, b export.Batch, f export.File,
 		{Key: "metadata.webViewLink", Value: f.WebViewLink},
 		{Key: "exportedAt", Value: now},
 	}}}
-	res, err := s.queue.UpdateMany(ctx, claimed(b.Date), update)
+	res, err := s.queue.UpdateMany(ctx, exporting(b.Date, b.Generation), update)
 	if err != nil {
 		return 0, fmt.Errorf("mark batch %s exported: %w", b.Date, err)
 	}
 	return res.ModifiedCount, nil
 }
 
-// Release returns the date's claimed entries to the queue, as if never claimed.
+// Release returns the date's exporting entries of the batch's generation or older to the queue, as if never
+// claimed. Entries a newer generation stamped are not touched.
 func (s *Store) Release(ctx context.Context, b export.Batch) (int64, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
+	filter := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: StatusExporting}, {Key: "exportGeneration", Value: bson.D{{Key: "$lte", Value: b.Generation}}}}
 	update := bson.D{
 		{Key: "$set", Value: bson.D{{Key: "status", Value: StatusQueued}}},
 		{Key: "$unset", Value: bson.D{{Key: "batchDate", Value: ""}, {Key: "exportGeneration", Value: ""}, {Key: "claimedAt", Value: ""}}},
 	}
-	res, err := s.queue.UpdateMany(ctx, claimed(b.Date), update)
+	res, err := s.queue.UpdateMany(ctx, filter, update)
 	if err != nil {
 		return 0, fmt.Errorf("release batch %s: %w", b.Date, err)
 	}
 	return res.ModifiedCount, nil
 }
 
-// CountFailed counts the date's failed entries.
-func (s *Store) CountFailed(ctx context.Context, date string) (int64, error) {
+// Count counts the date's entries stamped with the generation, by status: one aggregation.
+func (s *Store) Count(ctx context.Context, date string, generation int64) (export.Counts, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	n, err := s.queue.CountDocuments(ctx, bson.D{{Key: "batchDate", Value: date}, {Key: "status", Value: StatusFailed}})
+	cur, err := s.queue.Aggregate(ctx, bson.A{
+		bson.D{{Key: "$match", Value: bson.D{{Key: "batchDate", Value: date}, {Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{StatusExporting, StatusFailed, StatusCompleted}}}}, {Key: "exportGeneration", Value: generation}}}},
+		bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$status"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+	})
 	if err != nil {
-		return 0, fmt.Errorf("count failed entries of %s: %w", date, err)
+		return export.Counts{}, fmt.Errorf("count batch %s: %w", date, err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	var c export.Counts
+	for cur.Next(ctx) {
+		st, _ := cur.Current.Lookup("_id").StringValueOK()
+		n, ok := cur.Current.Lookup("n").AsInt64OK()
+		if !ok {
+			return export.Counts{}, fmt.Errorf("count batch %s: count of %q is not a number", date, st)
+		}
+		switch st {
+		case StatusExporting:
+			c.Exporting = n
+		case StatusFailed:
+			c.Failed = n
+		case StatusCompleted:
+			c.Completed = n
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return export.Counts{}, fmt.Errorf("count batch %s: %w", date, err)
+	}
+	return c, nil
+}
+
+// Pending lists the dates that have entries exporting, oldest first.
+func (s *Store) Pending(ctx context.Context) ([]string, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	vals, err := s.queue.Distinct(ctx, "batchDate", bson.D{{Key: "status", Value: StatusExporting}})
+	if err != nil {
+		return nil, fmt.Errorf("list dates with entries exporting: %w", err)
+	}
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		if d, ok := v.(string); ok {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Unclaimable counts the queued scheduled entries that no claim can take: without createdAt, or with one that is
+// not a date (a string, say), since the claim compares createdAt with the cutoff as a date.
+func (s *Store) Unclaimable(ctx context.Context) (int64, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	n, err := s.queue.CountDocuments(ctx, bson.D{
+		{Key: "status", Value: StatusQueued}, {Key: "exportPath", Value: PathScheduled},
+		{Key: "createdAt", Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$type", Value: "date"}}}}},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count unclaimable entries: %w", err)
 	}
 	return n, nil
 }
@@ -380,23 +596,27 @@ func (s *Store) LogExport(ctx context.Context, sum export.Summary, now time.Time
 	return nil
 }
 
-// idString renders an _id for the CSV and the failure list: an ObjectId as hex, anything else as text.
+// idString renders an _id for the file and the failure list: an ObjectId as hex, a string as itself, a number
+// as its decimal digits, a UUID in its usual form, anything else as extended JSON.
 func idString(v bson.RawValue) string {
-	if oid, ok := v.ObjectIDOK(); ok {
-		return oid.Hex()
-	}
-	if s, ok := v.StringValueOK(); ok {
-		return s
+	switch v.Type {
+	case bsontype.ObjectID:
+		return v.ObjectID().Hex()
+	case bsontype.String:
+		return v.StringValue()
+	case bsontype.Int32:
+		return strconv.FormatInt(int64(v.Int32()), 10)
+	case bsontype.Int64:
+		return strconv.FormatInt(v.Int64(), 10)
+	case bsontype.Double:
+		return strconv.FormatFloat(v.Double(), 'g', -1, 64)
+	case bsontype.Binary:
+		if sub, b := v.Binary(); (sub == 4 || sub == 3) && len(b) == 16 {
+			h := hex.EncodeToString(b)
+			return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+		}
 	}
 	return v.String()
-}
-
-// rawID turns an entry id back into the _id value to match: ObjectId hex back to an ObjectId.
-func rawID(id string) any {
-	if oid, err := primitive.ObjectIDFromHex(id); err == nil {
-		return oid
-	}
-	return id
 }
 
 func objectID(v bson.RawValue) (primitive.ObjectID, error) {

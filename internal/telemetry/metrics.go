@@ -26,6 +26,7 @@ const (
 	MetricLockOutcomes    = "ledger_export.lock.outcomes"     // counter, {run}, by outcome
 	MetricRetries         = "ledger_export.retries"           // counter, {retry}, by source
 	MetricLastSuccess     = "ledger_export.last_success.time" // gauge, s (Unix time), by batch_date
+	MetricStuck           = "ledger_export.stuck"             // gauge, by kind: unclaimable (entries), blocked and abandoned (dates)
 )
 
 // The attribute keys of the metrics: short snake_case names, which Cloud Monitoring keeps as label keys.
@@ -34,6 +35,7 @@ const (
 	AttrErrorClass = "error_class" // drive_transient, drive_permanent, mongo, firestore, validation, timeout, lease_lost
 	AttrStep       = "step"        // the step that failed
 	AttrSource     = "source"      // what retried: RetryAttempt, RetryDriveUpload
+	AttrKind       = "kind"        // kind of stuck work: unclaimable, blocked, abandoned
 	AttrBatchDate  = "batch_date"  // YYYY-MM-DD
 )
 
@@ -65,6 +67,7 @@ type Metrics struct {
 	locks       metric.Int64Counter
 	retries     metric.Int64Counter
 	lastSuccess metric.Int64Gauge
+	stuck       metric.Int64Gauge
 }
 
 // NewMetrics creates the instruments from mp; nil means a no-op provider.
@@ -96,6 +99,9 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 	m.retries = counter(MetricRetries, "{retry}", "Retries observed: attempts that took a date over, and Drive upload requests the client retries.")
 	m.lastSuccess, err = mt.Int64Gauge(MetricLastSuccess, metric.WithUnit("s"),
 		metric.WithDescription("Unix time at which the last successful export of the batch date finished."))
+	errs = append(errs, err)
+	m.stuck, err = mt.Int64Gauge(MetricStuck, metric.WithUnit("{item}"),
+		metric.WithDescription("Work no run can finish without an operator, by kind: unclaimable entries, blocked dates, dates past the backfill window still unfinished."))
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("telemetry: create instruments: %w", err)
@@ -142,4 +148,12 @@ func (m *Metrics) Finished(ctx context.Context, date, outcome string, elapsed ti
 	if !lastSuccess.IsZero() {
 		m.lastSuccess.Record(ctx, lastSuccess.Unix(), set(attribute.String(AttrBatchDate, date)))
 	}
+}
+
+// Stuck sets the stuck-work gauge: queued entries no claim can take, dates blocked by a permanent failure, and
+// unfinished dates past the backfill window.
+func (m *Metrics) Stuck(ctx context.Context, unclaimable, blocked, abandoned int64) {
+	m.stuck.Record(ctx, unclaimable, set(attribute.String(AttrKind, "unclaimable")))
+	m.stuck.Record(ctx, blocked, set(attribute.String(AttrKind, "blocked")))
+	m.stuck.Record(ctx, abandoned, set(attribute.String(AttrKind, "abandoned")))
 }

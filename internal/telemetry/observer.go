@@ -78,3 +78,8 @@ func (o *Observer) Finished(ctx context.Context, date, outcome string, elapsed t
 	trace.SpanFromContext(ctx).SetAttributes(attribute.String(SpanPrefix+AttrOutcome, outcome))
 	o.metrics.Finished(ctx, date, outcome, elapsed, lastSuccess)
 }
+
+// Stuck records the stuck work a run found: unclaimable entries, blocked dates, unfinished dates past the window.
+func (o *Observer) Stuck(ctx context.Context, unclaimable, blocked, abandoned int64) {
+	o.metrics.Stuck(ctx, unclaimable, blocked, abandoned)
+}

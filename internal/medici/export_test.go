@@ -1,0 +1,4 @@
+package medici
+
+// CompareValues exposes compareValues to the external tests.
+var CompareValues = compareValues
