@@ -1,7 +1,8 @@
 # Deploy targets for ledger-export. Included by the top-level Makefile
 # (`include scripts/deploy.mk`); also usable alone: make -f scripts/deploy.mk TARGET.
 #
-#   make package                   zip of go.mod, go.sum and the deployed Go sources -> dist/
+#   make package                   zip of go.mod, go.sum and the deployed Go sources -> dist/; fails when the
+#                                  runtime Terraform deploys with (RUNTIME=goNNN to override) may not build go.mod
 #   make buildpack-check           build that zip the way Google's Go buildpack does, and start it
 #   make tf-validate               terraform fmt + validate + plan, offline (schema-only stub provider)
 #   make tf-static                 static security test of terraform/ (go test ./scripts/tfcheck)
@@ -27,13 +28,17 @@ DEPLOY_ARCHIVE ?= $(DEPLOY_ROOT)/dist/ledger-export-source.zip
 TF_OFFLINE ?= $(abspath $(DEPLOY_ROOT)/../shared/terraform-offline/validate)
 TF_DIR := $(DEPLOY_ROOT)/terraform
 DEPLOY_GO ?= go
-# Local-only packages left out of the archive (tests, make run, demo data).
-PACKAGE_EXCLUDE ?= function/cmd,internal/demo,internal/drivefake,internal/testenv,internal/faults,internal/bench
+# Local-only packages are left out of the archive by scripts/gcfpack itself
+# (function/cmd, internal/demo, internal/drivefake, internal/testenv,
+# internal/faults, internal/bench); PACKAGE_EXCLUDE=a,b replaces that list.
+PACKAGE_EXCLUDE ?=
+# The Cloud Functions runtime to check go.mod against; empty: Terraform's.
+RUNTIME ?=
 
 .PHONY: package buildpack-check tf-validate tf-static deploy-check invoke status health run-now
 
 package:
-	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./scripts/gcfpack pack -root . -exclude $(PACKAGE_EXCLUDE) -o $(DEPLOY_ARCHIVE)
+	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./scripts/gcfpack pack -root . $(if $(PACKAGE_EXCLUDE),-exclude $(PACKAGE_EXCLUDE)) $(if $(RUNTIME),-runtime $(RUNTIME)) -o $(DEPLOY_ARCHIVE)
 
 buildpack-check: package
 	@echo "buildpack-check: reproducing GoogleCloudPlatform/buildpacks cmd/go/functions_framework on $(notdir $(DEPLOY_ARCHIVE))"
@@ -55,6 +60,22 @@ tf-validate:
 		else \
 			cat "$$tmp/log"; echo "tf-validate: FAILED (full output above)"; exit 1; \
 		fi; \
+		echo "tf-validate: the validations refuse concurrency 2 with the default CPU, and runtime go126:"; \
+		printf 'max_instance_request_concurrency = 2\nruntime = "go126"\n' > "$$tmp/bad.tfvars"; \
+		printf 'max_instance_request_concurrency = 2\navailable_cpu = "1"\n' > "$$tmp/cpu.tfvars"; \
+		if "$(TF_OFFLINE)" --plan -var-file="$(TF_DIR)/example.tfvars" -var-file="$$tmp/archive.tfvars" \
+			-var-file="$$tmp/bad.tfvars" "$(TF_DIR)" > "$$tmp/bad" 2>&1; then \
+			echo "tf-validate: FAILED: the plan accepted max_instance_request_concurrency=2 without available_cpu, and runtime=go126"; exit 1; \
+		fi; \
+		for want in 'needs at least 1 vCPU' 'runtime must be a Go runtime ID of at least go127'; do \
+			grep -q "$$want" "$$tmp/bad" || { cat "$$tmp/bad"; echo "tf-validate: FAILED: no error '$$want' (output above)"; exit 1; }; \
+			echo "tf-validate:   refused: $$want"; \
+		done; \
+		if ! "$(TF_OFFLINE)" --plan -var-file="$(TF_DIR)/example.tfvars" -var-file="$$tmp/archive.tfvars" \
+			-var-file="$$tmp/cpu.tfvars" "$(TF_DIR)" > "$$tmp/cpu" 2>&1; then \
+			cat "$$tmp/cpu"; echo "tf-validate: FAILED: concurrency 2 with available_cpu=1 was refused (output above)"; exit 1; \
+		fi; \
+		echo "tf-validate:   accepted: concurrency 2 with available_cpu = 1"; \
 	else \
 		echo "tf-validate: $(TF_OFFLINE) not found; running the online check (needs the Terraform registry)"; \
 		tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \

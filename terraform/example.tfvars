@@ -16,7 +16,9 @@ schedule    = "0 18 * * *"
 time_zone   = "Asia/Bangkok"
 cutoff_time = "18:00"
 
-# Scheduler retries: 4 attempts in all, at about +0, +5, +15 and +35 minutes.
+# Scheduler retries: retry_count counts retries after the scheduled attempt, so 4 retries make 5 attempts in
+# all, starting at about +0, +5, +15, +35 and +75 minutes when each fails at once (terraform output
+# scheduler_attempt_start_minutes recomputes them; make tf-static checks this comment against the values).
 retry_count               = 4
 retry_min_backoff_seconds = 300
 retry_max_backoff_seconds = 2400

@@ -196,3 +196,16 @@ resource "google_cloud_run_v2_service_iam_member" "operator_invoker" {
   role     = "roles/run.invoker"
   member   = each.value
 }
+
+# `gcloud functions call`, the card's manual invoke, first reads the function
+# through the Cloud Functions API (cloudfunctions.functions.get) before it
+# calls the URL. Read-only, and on this function only. make invoke does not
+# need it (curl with an identity token).
+resource "google_cloudfunctions2_function_iam_member" "operator_viewer" {
+  for_each       = toset(var.operator_invoker_members)
+  project        = var.project_id
+  location       = google_cloudfunctions2_function.export.location
+  cloud_function = google_cloudfunctions2_function.export.name
+  role           = "roles/cloudfunctions.viewer"
+  member         = each.value
+}

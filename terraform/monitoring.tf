@@ -16,7 +16,11 @@ locals {
   timeout_ms     = var.timeout_seconds * 1000
   near_timeout   = 0.8 # fraction of the timeout that counts as "nearing" it
   alert_channels = concat(var.notification_channel_ids, google_monitoring_notification_channel.email[*].name)
-  runbook        = "See the runbook in the README (\"Alerts\"). Status of a date: `make status DATE=YYYY-MM-DD`; re-run: `make invoke DATE=YYYY-MM-DD`."
+  # Each alert links to its own section of terraform/README.md (one anchor per
+  # alert; make tf-static checks that every anchor exists).
+  runbook_tail = "Status of a date: `make status DATE=YYYY-MM-DD`; re-run: `make invoke DATE=YYYY-MM-DD`."
+  # The log-based counter of exported runs, for the PromQL condition below.
+  exported_series = "logging_googleapis_com:user_${local.metric_prefix}_finished{monitored_resource=\"cloud_run_revision\",service_name=\"${var.function_name}\",outcome=\"exported\"}[${var.health_window}]"
 }
 
 resource "google_monitoring_notification_channel" "email" {
@@ -132,7 +136,7 @@ resource "google_monitoring_alert_policy" "export_failed" {
   documentation {
     subject   = "ledger-export failed for a batch date"
     mime_type = "text/markdown"
-    content   = "The daily export logged `export finished` with `outcome=failed`. Cloud Scheduler retries a retryable failure (503) on its own; a permanent one (500: Drive folder missing, permission, quota) needs a person. Look at `errorClass` in the log line. ${local.runbook}"
+    content   = "The daily export logged `export finished` with `outcome=failed`. Cloud Scheduler retries a retryable failure (503) on its own; a permanent one (500: Drive folder missing, permission, quota) needs a person. Look at `errorClass` in the log line. Runbook: ${var.runbook_url}#alert-export-failed. ${local.runbook_tail}"
   }
 
   depends_on = [google_logging_metric.finished]
@@ -147,6 +151,14 @@ resource "google_monitoring_alert_policy" "export_failed" {
 # and answer 429 while it runs. So the alert reads the same summary line:
 # a PromQL condition fires when no "exported" run was logged within the window.
 # PromQL conditions may look back that far (docs.cloud.google.com/monitoring/alerts/using-promql).
+#
+# The query does not depend on whether a log-based counter writes zero-valued
+# points when no entry matches: absent_over_time fires when the series has no
+# point at all in the window, and sum(sum_over_time(...)) < 1 fires when it has
+# points that add up to nothing (zeros only). The outer sum() adds the series
+# of every revision and error_class, so that an old revision's zeros after a
+# deploy cannot fire it while the new revision exports. Either way, no exported
+# run within the window fires the alert, and one exported run clears it.
 # Right after the first apply it fires until the first successful export.
 resource "google_monitoring_alert_policy" "no_recent_success" {
   count                 = local.alerts
@@ -159,7 +171,7 @@ resource "google_monitoring_alert_policy" "no_recent_success" {
     display_name = "no export finished with outcome=exported in ${var.health_window}"
 
     condition_prometheus_query_language {
-      query               = "absent_over_time(logging_googleapis_com:user_${local.metric_prefix}_finished{monitored_resource=\"cloud_run_revision\",service_name=\"${var.function_name}\",outcome=\"exported\"}[${var.health_window}])"
+      query               = "absent_over_time(${local.exported_series}) or sum(sum_over_time(${local.exported_series})) < 1"
       duration            = "0s"
       evaluation_interval = "300s"
       # The log-based metric's descriptor may lag its creation on the first
@@ -176,7 +188,7 @@ resource "google_monitoring_alert_policy" "no_recent_success" {
   documentation {
     subject   = "ledger-export: no successful export in ${var.health_window}"
     mime_type = "text/markdown"
-    content   = "No run of ${var.function_name} logged `export finished` with `outcome=exported` within ${var.health_window}. Check that the Cloud Scheduler job ${local.scheduler_job_name} is enabled and its last attempts (`gcloud scheduler jobs describe`), then GET /health. ${local.runbook}"
+    content   = "No run of ${var.function_name} logged `export finished` with `outcome=exported` within ${var.health_window}. Check that the Cloud Scheduler job ${local.scheduler_job_name} is enabled and its last attempts (`gcloud scheduler jobs describe`), then GET /health. Runbook: ${var.runbook_url}#alert-no-successful-export. ${local.runbook_tail}"
   }
 
   depends_on = [google_logging_metric.finished]
@@ -243,7 +255,7 @@ resource "google_monitoring_alert_policy" "near_timeout" {
   documentation {
     subject   = "ledger-export is nearing its timeout"
     mime_type = "text/markdown"
-    content   = "A run of ${var.function_name} took more than ${floor(local.near_timeout * 100)}% of its ${var.timeout_seconds} s timeout. The batch is growing: see capacity planning in the README (raise memory/CPU, BATCH_SIZE or CHUNK_SIZE; the timeout cannot exceed Cloud Scheduler's 30-minute attempt deadline). ${local.runbook}"
+    content   = "A run of ${var.function_name} took more than ${floor(local.near_timeout * 100)}% of its ${var.timeout_seconds} s timeout. The batch is growing (raise memory/CPU, BATCH_SIZE or CHUNK_SIZE; the timeout cannot exceed Cloud Scheduler's 30-minute attempt deadline). Runbook: ${var.runbook_url}#alert-run-near-the-timeout. ${local.runbook_tail}"
   }
 
   depends_on = [google_logging_metric.duration]

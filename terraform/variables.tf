@@ -45,13 +45,13 @@ variable "function_name" {
 }
 
 variable "runtime" {
-  description = "Cloud Functions Go runtime ID. go127 is the newest Go runtime listed as supported (docs.cloud.google.com/run/docs/runtimes/go); it builds the module's `go 1.26.x` directive. go126 also works if a project has no go127 yet."
+  description = "Cloud Functions Go runtime ID. go.mod asks for go 1.26.8; go127 (Go 1.27.x) builds it. go126 builds it only if the Go 1.26 patch of Google's image is at least 1.26.8, which nothing can check before a deploy, so it is refused here and by make package (scripts/gcfpack)."
   type        = string
   default     = "go127"
 
   validation {
-    condition     = can(regex("^go1[0-9]{2}$", var.runtime)) && try(tonumber(substr(var.runtime, 2, 3)) >= 126, false)
-    error_message = "runtime must be a Go runtime ID at least go126 (go.mod asks for Go 1.26), e.g. go126 or go127."
+    condition     = can(regex("^go1[0-9]{2}$", var.runtime)) && try(tonumber(substr(var.runtime, 2, 3)) >= 127, false)
+    error_message = "runtime must be a Go runtime ID of at least go127: go.mod asks for go 1.26.8, and go126's image may carry an older 1.26 patch."
   }
 }
 
@@ -120,6 +120,13 @@ variable "max_instance_request_concurrency" {
   validation {
     condition     = var.max_instance_request_concurrency >= 1 && var.max_instance_request_concurrency <= 1000 && floor(var.max_instance_request_concurrency) == var.max_instance_request_concurrency
     error_message = "max_instance_request_concurrency must be a whole number from 1 to 1000."
+  }
+
+  # Cloud Run serves more than one request at a time per instance only with at
+  # least one vCPU; the CPU that Cloud Functions derives from 512Mi is less.
+  validation {
+    condition     = var.max_instance_request_concurrency == 1 || try(tonumber(var.available_cpu) >= 1, false)
+    error_message = "max_instance_request_concurrency above 1 needs at least 1 vCPU: set available_cpu = \"1\" (or more) as well."
   }
 }
 
@@ -454,6 +461,17 @@ variable "operator_invoker_members" {
 }
 
 # ------------------------------------------------------------- alerting --
+
+variable "runbook_url" {
+  description = "Web address of terraform/README.md; each alert's notification links to its section there (#alert-...). Point it at your fork or wiki copy."
+  type        = string
+  default     = "https://github.com/siamledger/ledger-export/blob/main/terraform/README.md"
+
+  validation {
+    condition     = can(regex("^https://[^#\\s]+$", var.runbook_url))
+    error_message = "runbook_url must be an https address without a #fragment."
+  }
+}
 
 variable "enable_alerts" {
   description = "Create the log-based metrics and the three alert policies."

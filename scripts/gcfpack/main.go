@@ -1,7 +1,7 @@
 // Command gcfpack makes the Cloud Functions source archive and proves, before
 // any deploy, that Google's Go buildpack can build it.
 //
-//	gcfpack pack  [-root .] [-o dist/ledger-export-source.zip]
+//	gcfpack pack  [-root .] [-o dist/ledger-export-source.zip] [-runtime go127] [-exclude DIRS]
 //	gcfpack check [-zip dist/ledger-export-source.zip] [-target ExportDaily]
 //
 // # Why the archive has one generated file
@@ -34,10 +34,16 @@
 //
 // The archive holds go.mod, go.sum and the non-test .go files of function/ and
 // internal/, without testdata folders and without the local-only packages
-// (function/cmd, internal/demo, internal/drivefake, internal/testenv): those
-// are for tests and `make run`, would drag test-only modules (embedded
-// FerretDB, SQLite) into the cloud build, and the check proves that nothing
-// deployed imports them. Entries
+// (function/cmd, internal/demo, internal/drivefake, internal/testenv,
+// internal/faults, internal/bench; -exclude replaces the list): those are for
+// tests, `make faults`, `make bench` and `make run`, would drag test-only
+// modules (embedded FerretDB, SQLite) and the crash hooks into the cloud build,
+// and the check proves that nothing deployed imports them.
+//
+// pack also refuses a Cloud Functions runtime that may not build go.mod's go
+// directive (see runtime.go): the runtime is -runtime, else the one Terraform
+// deploys with (terraform/terraform.tfvars, else the variable's default).
+// Entries
 // are sorted and carry a fixed time and mode, so the same sources give the same
 // bytes and the same SHA-256, and Terraform redeploys only when code changes.
 package main
@@ -96,7 +102,7 @@ func defaultOptions() options {
 		root:        ".",
 		functionDir: "function",
 		dirs:        []string{"function", "internal"},
-		exclude:     []string{"function/cmd", "internal/demo", "internal/drivefake", "internal/testenv"},
+		exclude:     []string{"function/cmd", "internal/demo", "internal/drivefake", "internal/testenv", "internal/faults", "internal/bench"},
 	}
 }
 
@@ -132,11 +138,28 @@ func runPack(args []string) error {
 	flags.StringVar(&o.functionDir, "function", o.functionDir, "folder of the function package")
 	dirs := flags.String("dirs", strings.Join(o.dirs, ","), "comma-separated top-level folders to pack")
 	excl := flags.String("exclude", strings.Join(o.exclude, ","), "comma-separated folders to leave out")
+	rtFlag := flags.String("runtime", "", "Cloud Functions runtime ID to check go.mod against (default: Terraform's, from -tfdir)")
+	tfDir := flags.String("tfdir", "terraform", "Terraform configuration whose runtime is checked, relative to -root")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
 	o.dirs = splitList(*dirs)
 	o.exclude = splitList(*excl)
+
+	from := "-runtime"
+	if *rtFlag == "" {
+		var err error
+		if *rtFlag, from, err = terraformRuntime(filepath.Join(o.root, *tfDir)); err != nil {
+			return fmt.Errorf("the runtime to check: %w (or pass -runtime)", err)
+		}
+	}
+	goMod, err := os.ReadFile(filepath.Join(o.root, "go.mod"))
+	if err != nil {
+		return err
+	}
+	if err := checkRuntime(*rtFlag, goMod); err != nil {
+		return fmt.Errorf("%w (runtime from %s)", err, from)
+	}
 
 	data, files, err := pack(o)
 	if err != nil {
@@ -155,6 +178,7 @@ func runPack(args []string) error {
 	sum := sha256.Sum256(data)
 	fmt.Printf("package: wrote %s (%d files, %d bytes)\n", *out, len(files), len(data))
 	fmt.Printf("package: sha256 %s (the Terraform object name carries it)\n", hex.EncodeToString(sum[:]))
+	fmt.Printf("package: runtime %s (from %s) builds go.mod's go directive\n", *rtFlag, from)
 	fmt.Printf("package: generated %s at the archive root (package %s, imports the function package)\n", shimFile, shimPackage)
 	return nil
 }

@@ -46,6 +46,8 @@ func repoTree() map[string]string {
 		"internal/drivefake/fake.go":       "package drivefake\n",
 		"internal/drivefake/cmd/x/main.go": "package main\n",
 		"internal/testenv/env.go":          "package testenv\n",
+		"internal/faults/faults.go":        "package faults\n",
+		"internal/bench/bench.go":          "package bench\n",
 		"internal/lease/.hidden.go":        "package lease\n",
 		"internal/lease/lease.go":          "package lease\n",
 		"internal/lease/notes.txt":         "not go\n",
@@ -245,5 +247,73 @@ func TestMissingLocalImports(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "internal/ledger") {
 		t.Errorf("missingLocalImports() = %v, but internal/ledger is in the archive", err)
+	}
+}
+
+func TestCheckRuntime(t *testing.T) {
+	for _, c := range []struct {
+		runtime, goMod string
+		ok             bool
+	}{
+		{"go127", "go 1.26.8", true},
+		{"go126", "go 1.26", true},
+		{"go126", "go 1.26.0", true},
+		{"go126", "go 1.26.8", false}, // the image's patch may be below 1.26.8
+		{"go125", "go 1.26.8", false},
+		{"go125", "go 1.26", false},
+		{"go130", "go 1.26.8 // comment", true},
+		{"nodejs22", "go 1.26.8", false},
+		{"go127", "toolchain go1.26.8", false}, // no go directive
+	} {
+		err := checkRuntime(c.runtime, []byte("module x\n\n"+c.goMod+"\n"))
+		if (err == nil) != c.ok {
+			t.Errorf("checkRuntime(%s, %q) = %v, want ok %v", c.runtime, c.goMod, err, c.ok)
+		}
+	}
+}
+
+func TestTerraformRuntime(t *testing.T) {
+	vars := "variable \"region\" {\n  default = \"x\"\n}\n\nvariable \"runtime\" {\n  type    = string\n  default = \"go127\"\n}\n"
+	dir := writeTree(t, map[string]string{"variables.tf": vars})
+	if rt, from, err := terraformRuntime(dir); err != nil || rt != "go127" || filepath.Base(from) != "variables.tf" {
+		t.Errorf("terraformRuntime = %q, %q, %v; want go127 from variables.tf", rt, from, err)
+	}
+	dir = writeTree(t, map[string]string{"variables.tf": vars, "terraform.tfvars": "project_id = \"p\"\n runtime = \"go125\"\n"})
+	if rt, from, err := terraformRuntime(dir); err != nil || rt != "go125" || filepath.Base(from) != "terraform.tfvars" {
+		t.Errorf("terraformRuntime = %q, %q, %v; want go125 from terraform.tfvars", rt, from, err)
+	}
+}
+
+// The runtime this repository deploys with builds its go.mod.
+func TestRepositoryRuntimeBuildsGoMod(t *testing.T) {
+	rt, from, err := terraformRuntime("../../terraform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goMod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkRuntime(rt, goMod); err != nil {
+		t.Errorf("%s: %v", from, err)
+	}
+}
+
+// make package fails for a too-old runtime, before writing anything.
+func TestPackRefusesAnOldRuntime(t *testing.T) {
+	tree := repoTree()
+	tree["go.mod"] = "module " + testModule + "\n\ngo 1.26.8\n"
+	tree["terraform/variables.tf"] = "variable \"runtime\" {\n  default = \"go126\"\n}\n"
+	root := writeTree(t, tree)
+	out := filepath.Join(root, "dist", "x.zip")
+	err := runPack([]string{"-root", root, "-o", out})
+	if err == nil || !strings.Contains(err.Error(), "go126") {
+		t.Errorf("runPack with runtime go126 and go 1.26.8 = %v, want an error naming go126", err)
+	}
+	if _, statErr := os.Stat(out); statErr == nil {
+		t.Error("runPack wrote the archive although the runtime was refused")
+	}
+	if err := runPack([]string{"-root", root, "-o", out, "-runtime", "go127"}); err != nil {
+		t.Errorf("runPack -runtime go127: %v", err)
 	}
 }
