@@ -303,3 +303,97 @@ func (s *scanner) skipBlock() error {
 	}
 	return fmt.Errorf("unclosed {")
 }
+
+// Expr returns the whole source text of an attribute set directly in b, over
+// as many lines as its brackets span (a multi-line list, say), without
+// comments and trimmed, and whether it is there. Object expressions ({ ... })
+// come back as {} (see Outer).
+func (b Block) Expr(name string) (string, bool) {
+	outer := Outer(b.Body)
+	loc := regexp.MustCompile(`(?m)^[ \t]*` + regexp.QuoteMeta(name) + `[ \t]*=[ \t]*`).FindStringIndex(outer)
+	if loc == nil {
+		return "", false
+	}
+	s := scanner{src: outer, pos: loc[1]}
+	depth := 0
+	for !s.done() {
+		start := s.pos
+		switch s.next() {
+		case tokNewline:
+			if depth == 0 {
+				return strings.TrimSpace(outer[loc[1]:start]), true
+			}
+		case tokOpen:
+			depth++
+		case tokClose:
+			depth--
+		case tokOther:
+			switch outer[start] {
+			case '(', '[':
+				depth++
+			case ')', ']':
+				depth--
+			}
+		}
+	}
+	return strings.TrimSpace(outer[loc[1]:]), true
+}
+
+var (
+	stringLit  = regexp.MustCompile(`^"([^"\\$%]*)"$`)
+	conversion = regexp.MustCompile(`^(?:toset|tolist)\(([\s\S]*)\)$`)
+	localRef   = regexp.MustCompile(`^local\.([A-Za-z_][A-Za-z0-9_]*)$`)
+)
+
+// Strings resolves an expression of b to the literal strings it can take:
+// a quoted string without templates, a list of them, toset or tolist of one,
+// local.NAME (from a locals block), and each.value or each.key of b's
+// for_each. Anything else (a variable, a template, a function) cannot be
+// known from the text, and is an error.
+func (c *Config) Strings(b Block, expr string) ([]string, error) {
+	expr = strings.TrimSpace(expr)
+	if m := stringLit.FindStringSubmatch(expr); m != nil {
+		return []string{m[1]}, nil
+	}
+	if m := conversion.FindStringSubmatch(expr); m != nil {
+		return c.Strings(b, m[1])
+	}
+	if strings.HasPrefix(expr, "[") && strings.HasSuffix(expr, "]") {
+		var out []string
+		for _, el := range strings.Split(expr[1:len(expr)-1], ",") {
+			if el = strings.TrimSpace(el); el == "" {
+				continue
+			}
+			vs, err := c.Strings(b, el)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, vs...)
+		}
+		return out, nil
+	}
+	if m := localRef.FindStringSubmatch(expr); m != nil {
+		locals, err := c.Find("locals")
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range locals {
+			if e, ok := l.Expr(m[1]); ok {
+				return c.Strings(l, e)
+			}
+		}
+		return nil, fmt.Errorf("no local %q", m[1])
+	}
+	if expr == "each.value" || expr == "each.key" {
+		fe, ok := b.Expr("for_each")
+		if !ok {
+			return nil, fmt.Errorf("%s without for_each", expr)
+		}
+		vs, err := c.Strings(b, fe)
+		if err != nil {
+			return nil, fmt.Errorf("for_each = %s: %w", fe, err)
+		}
+		return vs, nil
+	}
+	return nil, fmt.Errorf("%q cannot be resolved from the text (only literal strings, lists of them, toset/tolist, local.NAME and each.value over those)", expr)
+}

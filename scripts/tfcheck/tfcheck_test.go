@@ -67,40 +67,155 @@ func TestNoPublicPrincipals(t *testing.T) {
 	}
 }
 
-// Invoking is granted on the function's Cloud Run service only, to the
-// scheduler's invoker account and to the listed operators.
-func TestInvokerOnlyOnTheService(t *testing.T) {
-	c := load(t)
+// grant is one IAM membership the configuration makes: on what (the resource
+// type), which role, and to whom (the member expression, with each.value over
+// the operator list written as var.operator_invoker_members).
+type grant struct{ on, role, member string }
+
+// grants resolves every *_iam_member resource to its grants. A role must
+// resolve to literal strings (through for_each and locals); a member must be
+// one of the configuration's service accounts or each.value over
+// var.operator_invoker_members. Anything else is an error of the test.
+func grants(t *testing.T, c *Config) []grant {
+	t.Helper()
 	blocks, err := c.Blocks()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []grant
 	for _, b := range blocks {
 		if b.Type != "resource" || len(b.Labels) < 2 {
 			continue
 		}
-		role, _ := b.Attr("role")
-		invoker := strings.Contains(role, "run.invoker") || strings.Contains(role, "cloudfunctions.invoker")
-		if invoker && b.Labels[0] != "google_cloud_run_v2_service_iam_member" {
-			t.Errorf("%s %s.%s grants %s: invoking may only be granted on the function's Cloud Run service", b.File, b.Labels[0], b.Labels[1], role)
-		}
+		name := b.File + " " + b.Labels[0] + "." + b.Labels[1]
 		if strings.HasSuffix(b.Labels[0], "_iam_binding") || strings.HasSuffix(b.Labels[0], "_iam_policy") {
-			t.Errorf("%s %s.%s: authoritative IAM resources could drop grants made elsewhere; use _iam_member", b.File, b.Labels[0], b.Labels[1])
+			t.Errorf("%s: authoritative IAM resources could drop grants made elsewhere; use _iam_member", name)
+			continue
+		}
+		roleExpr, hasRole := b.Expr("role")
+		if !strings.HasSuffix(b.Labels[0], "_iam_member") {
+			if hasRole {
+				t.Errorf("%s sets a role but is not an _iam_member resource; this test cannot check it", name)
+			}
+			continue
+		}
+		roles, err := c.Strings(b, roleExpr)
+		if err != nil || len(roles) == 0 {
+			t.Errorf("%s: role = %s cannot be resolved (%v); grant literal roles so that they can be checked", name, roleExpr, err)
+			continue
+		}
+		memberExpr, _ := b.Expr("member")
+		member := memberExpr
+		switch memberExpr {
+		case "google_service_account.runtime.member", "google_service_account.invoker.member":
+		case "each.value":
+			if fe, _ := b.Expr("for_each"); fe != "toset(var.operator_invoker_members)" {
+				t.Errorf("%s: member = each.value over for_each = %s; only the operator list (toset(var.operator_invoker_members)) may be spread", name, fe)
+				continue
+			}
+			member = "var.operator_invoker_members"
+		default:
+			t.Errorf("%s: member = %s; want google_service_account.runtime.member, google_service_account.invoker.member or each.value over var.operator_invoker_members", name, memberExpr)
+			continue
+		}
+		for _, r := range roles {
+			out = append(out, grant{on: b.Labels[0], role: r, member: member})
 		}
 	}
-	members := find(t, c, "resource", "google_cloud_run_v2_service_iam_member")
-	if len(members) == 0 {
-		t.Fatal("no google_cloud_run_v2_service_iam_member: the scheduler's account cannot invoke the function")
+	return out
+}
+
+// Every IAM grant, with its role resolved (role = each.value included) and its
+// member checked, is one of these, and each of these is made: invoking only
+// on the function's Cloud Run service, to the scheduler's account and the
+// operators; the operators may read the function (gcloud functions call);
+// the runtime account gets what it uses and nothing else.
+func TestInvokerOnlyOnTheService(t *testing.T) {
+	c := load(t)
+	const (
+		runtime   = "google_service_account.runtime.member"
+		invoker   = "google_service_account.invoker.member"
+		operators = "var.operator_invoker_members"
+	)
+	want := []grant{
+		{"google_cloud_run_v2_service_iam_member", "roles/run.invoker", invoker},
+		{"google_cloud_run_v2_service_iam_member", "roles/run.invoker", operators},
+		{"google_cloudfunctions2_function_iam_member", "roles/cloudfunctions.viewer", operators},
+		{"google_project_iam_member", "roles/cloudtrace.agent", runtime},
+		{"google_project_iam_member", "roles/datastore.user", runtime},
+		{"google_project_iam_member", "roles/logging.logWriter", runtime},
+		{"google_project_iam_member", "roles/monitoring.metricWriter", runtime},
+		{"google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor", runtime},
+		{"google_service_account_iam_member", "roles/iam.serviceAccountTokenCreator", runtime},
 	}
-	for _, m := range members {
-		name, _ := m.Attr("name")
-		if !strings.Contains(name, "google_cloudfunctions2_function.") {
-			t.Errorf("%s.%s name = %s, want the function's service (google_cloudfunctions2_function.<x>.name)", m.Labels[0], m.Labels[1], name)
+	got := grants(t, c)
+	for _, g := range got {
+		invokerRole := strings.Contains(g.role, "run.invoker") || strings.Contains(g.role, "cloudfunctions.invoker")
+		if invokerRole && g.on != "google_cloud_run_v2_service_iam_member" {
+			t.Errorf("%s grants %s to %s: invoking may only be granted on the function's Cloud Run service", g.on, g.role, g.member)
+		}
+	}
+	cmp := func(a, b grant) int { return strings.Compare(a.on+" "+a.role+" "+a.member, b.on+" "+b.role+" "+b.member) }
+	slices.SortFunc(got, cmp)
+	slices.SortFunc(want, cmp)
+	if !slices.Equal(got, want) {
+		t.Errorf("IAM grants:\n got %v\nwant %v", got, want)
+	}
+
+	for _, typ := range []string{"google_cloud_run_v2_service_iam_member", "google_cloudfunctions2_function_iam_member"} {
+		for _, m := range find(t, c, "resource", typ) {
+			attr := "name"
+			if typ == "google_cloudfunctions2_function_iam_member" {
+				attr = "cloud_function"
+			}
+			if name, _ := m.Attr(attr); name != "google_cloudfunctions2_function.export.name" {
+				t.Errorf("%s.%s %s = %s, want the function's own (google_cloudfunctions2_function.export.name)", m.Labels[0], m.Labels[1], attr, name)
+			}
 		}
 	}
 	op := one(t, c, "variable", "operator_invoker_members")
 	if v := op.Sub("validation"); len(v) == 0 || !strings.Contains(v[0].Body, "user|group|serviceAccount") {
 		t.Errorf("variable operator_invoker_members must validate members as user:, group: or serviceAccount: only")
+	}
+}
+
+// The resolver behind TestInvokerOnlyOnTheService, on the shapes it must
+// follow and the ones it must refuse.
+func TestStrings(t *testing.T) {
+	src := `locals {
+  roles = toset([
+    "roles/a", # a comment
+    "roles/b",
+  ])
+  one = "roles/c"
+}
+resource "r" "spread" {
+  for_each = local.roles
+  role     = each.value
+}
+resource "r" "lit" {
+  role = local.one
+}
+resource "r" "var" {
+  for_each = toset(var.members)
+  role     = each.value
+}
+resource "r" "tpl" {
+  role = "roles/${var.x}"
+}
+`
+	c := &Config{Files: map[string]string{"x.tf": src}}
+	for label, want := range map[string][]string{"spread": {"roles/a", "roles/b"}, "lit": {"roles/c"}, "var": nil, "tpl": nil} {
+		b := one(t, c, "resource", "r", label)
+		role, _ := b.Expr("role")
+		got, err := c.Strings(b, role)
+		if want == nil {
+			if err == nil {
+				t.Errorf("%s: Strings(%s) = %v, want an error", label, role, got)
+			}
+		} else if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: Strings(%s) = %v, %v; want %v", label, role, got, err, want)
+		}
 	}
 }
 
