@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/siamledger/ledger-export/scripts/docscheck"
 )
 
 // tfDir is the Terraform configuration, relative to this package.
@@ -155,7 +157,9 @@ func TestInvokerOnlyOnTheService(t *testing.T) {
 			t.Errorf("%s grants %s to %s: invoking may only be granted on the function's Cloud Run service", g.on, g.role, g.member)
 		}
 	}
-	cmp := func(a, b grant) int { return strings.Compare(a.on+" "+a.role+" "+a.member, b.on+" "+b.role+" "+b.member) }
+	cmp := func(a, b grant) int {
+		return strings.Compare(a.on+" "+a.role+" "+a.member, b.on+" "+b.role+" "+b.member)
+	}
 	slices.SortFunc(got, cmp)
 	slices.SortFunc(want, cmp)
 	if !slices.Equal(got, want) {
@@ -460,5 +464,204 @@ variable "v" {
 	}
 	if got, _ := bs[1].Attr("default"); got != "3" {
 		t.Errorf(`variable Attr("default") = %q, want 3`, got)
+	}
+}
+
+// attemptMinutes is Cloud Scheduler's schedule for a day whose attempts all
+// fail at once: the wait starts at min, doubles doublings times, then grows
+// linearly by the last doubled step, capped at max (the formula of
+// local.retry_attempt_minutes in scheduler.tf).
+func attemptMinutes(retries, min, max, doublings int) []int {
+	starts := []int{0}
+	total := 0
+	for k := 0; k < retries; k++ {
+		wait := min << k
+		if k > doublings {
+			wait = (min << doublings) * (k - doublings + 1)
+		}
+		if wait > max {
+			wait = max
+		}
+		total += wait
+		starts = append(starts, total/60)
+	}
+	return starts
+}
+
+// example.tfvars says how many attempts its retry settings make, and when.
+// retry_count counts retries, so the attempts are one more.
+func TestExampleRetryComment(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(tfDir, "example.tfvars"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	value := func(name string) int {
+		m := regexp.MustCompile(`(?m)^` + name + `\s*=\s*([0-9]+)\s*$`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("example.tfvars sets no %s", name)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	retries := value("retry_count")
+	want := attemptMinutes(retries, value("retry_min_backoff_seconds"), value("retry_max_backoff_seconds"), value("retry_max_doublings"))
+
+	var comment strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "#") && (comment.Len() > 0 || strings.Contains(line, "Scheduler retries")) {
+			comment.WriteString(strings.TrimPrefix(line, "#") + " ")
+		} else if comment.Len() > 0 {
+			break
+		}
+	}
+	m := regexp.MustCompile(`(\d+) retries make (\d+) attempts in\s+all`).FindStringSubmatch(comment.String())
+	if m == nil {
+		t.Fatalf("the retry comment %q does not say \"N retries make M attempts in all\"", comment.String())
+	}
+	if n, _ := strconv.Atoi(m[1]); n != retries {
+		t.Errorf("the comment says %d retries; retry_count = %d", n, retries)
+	}
+	if n, _ := strconv.Atoi(m[2]); n != retries+1 {
+		t.Errorf("the comment says %d attempts; retry_count = %d makes %d", n, retries, retries+1)
+	}
+	var said []int
+	for _, mm := range regexp.MustCompile(`\+(\d+)`).FindAllStringSubmatch(comment.String(), -1) {
+		n, _ := strconv.Atoi(mm[1])
+		said = append(said, n)
+	}
+	if !slices.Equal(said, want) {
+		t.Errorf("the comment gives attempts at +%v minutes; the values make +%v", said, want)
+	}
+	if got := attemptMinutes(4, 300, 2400, 3); !slices.Equal(got, []int{0, 5, 15, 35, 75}) {
+		t.Errorf("attemptMinutes(defaults) = %v, want the README's 0, 5, 15, 35, 75", got)
+	}
+}
+
+// More than one request per instance needs at least one vCPU, which the
+// default (CPU derived from 512Mi) is not: the variable refuses it. make
+// tf-validate also plans both cases.
+func TestConcurrencyNeedsOneCPU(t *testing.T) {
+	c := load(t)
+	found := false
+	for _, v := range one(t, c, "variable", "max_instance_request_concurrency").Sub("validation") {
+		cond, _ := v.Expr("condition")
+		if strings.Contains(cond, "var.available_cpu") {
+			found = true
+			if !regexp.MustCompile(`var\.max_instance_request_concurrency\s*==\s*1\s*\|\|`).MatchString(cond) ||
+				!regexp.MustCompile(`tonumber\(var\.available_cpu\)\s*>=\s*1\b`).MatchString(cond) {
+				t.Errorf("concurrency validation %q: want concurrency == 1 || tonumber(var.available_cpu) >= 1", cond)
+			}
+		}
+	}
+	if !found {
+		t.Error("no validation of max_instance_request_concurrency refers to var.available_cpu")
+	}
+	if d := variableDefault(t, c, "available_cpu"); d != "null" {
+		t.Errorf("available_cpu default = %s; the validation's message assumes null (derived from memory)", d)
+	}
+}
+
+// The no-success alert fires whether the log-based counter has no points in
+// the window or only zero-valued ones, summed over every series.
+func TestNoSuccessAlertIsRobustToZeros(t *testing.T) {
+	c := load(t)
+	p := one(t, c, "resource", "google_monitoring_alert_policy", "no_recent_success")
+	var query string
+	for _, cond := range p.Sub("conditions") {
+		for _, q := range cond.Sub("condition_prometheus_query_language") {
+			query, _ = q.Attr("query")
+		}
+	}
+	want := `"absent_over_time(${local.exported_series}) or sum(sum_over_time(${local.exported_series})) < 1"`
+	if query != want {
+		t.Errorf("no_recent_success query = %s, want %s", query, want)
+	}
+	var series string
+	for _, l := range find(t, c, "locals") {
+		if e, ok := l.Expr("exported_series"); ok {
+			series = e
+		}
+	}
+	for _, part := range []string{`_finished{`, `outcome=\"exported\"`, `service_name=\"${var.function_name}\"`, `}[${var.health_window}]"`} {
+		if !strings.Contains(series, part) {
+			t.Errorf("local.exported_series = %s lacks %s", series, part)
+		}
+	}
+}
+
+// Each alert's documentation links to its own section of terraform/README.md
+// (runbook_url#anchor), and the anchor exists.
+func TestAlertsLinkTheirRunbook(t *testing.T) {
+	c := load(t)
+	readme, err := os.ReadFile(filepath.Join(tfDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := docscheck.Anchors(string(readme))
+	if d := variableDefault(t, c, "runbook_url"); !strings.HasSuffix(d, `/terraform/README.md"`) {
+		t.Errorf("runbook_url default = %s, want the address of terraform/README.md", d)
+	}
+	link := regexp.MustCompile(`\$\{var\.runbook_url\}#([a-z0-9-]+)`)
+	seen := map[string]string{}
+	policies := find(t, c, "resource", "google_monitoring_alert_policy")
+	if len(policies) < 3 {
+		t.Fatalf("found %d alert policies, want at least 3", len(policies))
+	}
+	for _, p := range policies {
+		docs := p.Sub("documentation")
+		if len(docs) != 1 {
+			t.Errorf("alert %s has %d documentation blocks, want 1", p.Labels[1], len(docs))
+			continue
+		}
+		content, _ := docs[0].Attr("content")
+		m := link.FindAllStringSubmatch(content, -1)
+		if len(m) != 1 {
+			t.Errorf("alert %s documentation links %d runbook sections, want 1 (${var.runbook_url}#anchor): %s", p.Labels[1], len(m), content)
+			continue
+		}
+		anchor := m[0][1]
+		if !anchors[anchor] {
+			t.Errorf("alert %s links #%s, which terraform/README.md does not have", p.Labels[1], anchor)
+		}
+		if other, dup := seen[anchor]; dup {
+			t.Errorf("alerts %s and %s link the same section #%s; each needs its own", other, p.Labels[1], anchor)
+		}
+		seen[anchor] = p.Labels[1]
+	}
+}
+
+// The runtime validation refuses every runtime that may not build go.mod's go
+// directive (the rule scripts/gcfpack applies at make package).
+func TestRuntimeValidationMatchesGoMod(t *testing.T) {
+	c := load(t)
+	goMod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go 1\.([0-9]+)(?:\.([0-9]+))?`).FindSubmatch(goMod)
+	if m == nil {
+		t.Fatal("go.mod has no go directive")
+	}
+	minor, _ := strconv.Atoi(string(m[1]))
+	need := 100 + minor // goNNN is Go 1.(NNN-100)
+	if len(m[2]) > 0 && string(m[2]) != "0" {
+		need++ // the same minor's image may carry an older patch
+	}
+	v := one(t, c, "variable", "runtime").Sub("validation")
+	if len(v) == 0 {
+		t.Fatal("variable runtime has no validation")
+	}
+	cond, _ := v[0].Attr("condition")
+	mm := regexp.MustCompile(`>=\s*([0-9]+)`).FindStringSubmatch(cond)
+	if mm == nil {
+		t.Fatalf("runtime validation %q has no lower bound", cond)
+	}
+	if got, _ := strconv.Atoi(mm[1]); got != need {
+		t.Errorf("runtime validation allows go%d and later; go.mod (go 1.%d.%s) needs go%d and later", got, minor, m[2], need)
+	}
+	d := strings.Trim(variableDefault(t, c, "runtime"), `"`)
+	if n, err := strconv.Atoi(strings.TrimPrefix(d, "go")); err != nil || n < need {
+		t.Errorf("runtime default %s is below go%d", d, need)
 	}
 }
