@@ -8,16 +8,28 @@ import (
 	"time"
 )
 
-// Proxy forwards TCP connections to a backend and can break them: Outage closes every open connection and refuses
-// new ones for a while, as a dropped network or a restarting server would.
+// Proxy forwards TCP connections to a backend and can break them: an outage closes every open connection and
+// refuses new ones until it ends, as a dropped network or a restarting server would. It counts what each outage
+// broke, so that a trial can prove its outage hit the run.
 type Proxy struct {
 	ln      net.Listener
 	backend string
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	until time.Time // refuse connections before this time
-	done  chan struct{}
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	outage *Outage // the outage in force, nil when none
+	done   chan struct{}
+}
+
+// Outage is one cut of a Proxy's connections.
+type Outage struct {
+	p     *Proxy
+	Start time.Time
+	// End is when the proxy accepts connections again; zero while an open-ended outage lasts.
+	End time.Time
+	// Cut is the number of open connections the outage closed when it began; Refused the connection attempts it
+	// turned away while it lasted.
+	Cut, Refused int
 }
 
 // NewProxy listens on a free loopback port and forwards to backend (host:port).
@@ -34,21 +46,60 @@ func NewProxy(backend string) (*Proxy, error) {
 // Addr is the proxy's host:port.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-// Outage closes every connection now and refuses new ones for d.
-func (p *Proxy) Outage(d time.Duration) {
+// Cut begins an outage now: it closes every connection and refuses new ones for d, or, with d = 0, until Restore.
+func (p *Proxy) Cut(d time.Duration) *Outage {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.until = time.Now().Add(d)
+	now := time.Now()
+	o := &Outage{p: p, Start: now, Cut: len(p.conns) / 2} // each forwarded connection is a pair
+	if d > 0 {
+		o.End = now.Add(d)
+	}
+	p.outage = o
 	for c := range p.conns {
 		c.Close()
 	}
+	return o
+}
+
+// Restore ends the outage in force.
+func (p *Proxy) Restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if o := p.outage; o != nil && o.End.IsZero() {
+		o.End = time.Now()
+	}
+	p.outage = nil
+}
+
+// Report returns a copy of the outage's figures so far.
+func (o *Outage) Report() Outage {
+	o.p.mu.Lock()
+	defer o.p.mu.Unlock()
+	return Outage{Start: o.Start, End: o.End, Cut: o.Cut, Refused: o.Refused}
 }
 
 // Close stops the proxy and its connections.
 func (p *Proxy) Close() {
 	p.ln.Close()
 	<-p.done
-	p.Outage(0)
+	p.Cut(time.Nanosecond)
+}
+
+// refusing reports whether an outage is in force now, and counts the refused attempt.
+func (p *Proxy) refusing() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	o := p.outage
+	if o == nil {
+		return false
+	}
+	if !o.End.IsZero() && !time.Now().Before(o.End) {
+		p.outage = nil
+		return false
+	}
+	o.Refused++
+	return true
 }
 
 func (p *Proxy) serve() {
@@ -58,10 +109,7 @@ func (p *Proxy) serve() {
 		if err != nil {
 			return
 		}
-		p.mu.Lock()
-		refuse := time.Now().Before(p.until)
-		p.mu.Unlock()
-		if refuse {
+		if p.refusing() {
 			c.Close()
 			continue
 		}
@@ -75,7 +123,9 @@ func (p *Proxy) pipe(c net.Conn) {
 		c.Close()
 		return
 	}
-	p.track(c, b)
+	if !p.track(c, b) {
+		return
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _, _ = io.Copy(b, c); b.Close() }()
@@ -84,12 +134,19 @@ func (p *Proxy) pipe(c net.Conn) {
 	p.untrack(c, b)
 }
 
-func (p *Proxy) track(cs ...net.Conn) {
+// track registers a forwarded pair, unless an outage began while it was being dialled: then it closes both.
+func (p *Proxy) track(c, b net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, c := range cs {
-		p.conns[c] = struct{}{}
+	if o := p.outage; o != nil && (o.End.IsZero() || time.Now().Before(o.End)) {
+		o.Refused++
+		c.Close()
+		b.Close()
+		return false
 	}
+	p.conns[c] = struct{}{}
+	p.conns[b] = struct{}{}
+	return true
 }
 
 func (p *Proxy) untrack(cs ...net.Conn) {

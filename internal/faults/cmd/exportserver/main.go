@@ -1,10 +1,20 @@
 // Command exportserver serves the ExportDaily function on loopback for the fault-injection harness, configured by
 // the environment exactly as in production. It is a test build: besides the function's own variables it reads
-// LEDGER_EXPORT_CRASH_AT, "POINT" or "POINT:BYTES" (an export.Point* name, and for after-chunk the bytes Drive must
-// have confirmed), and kills itself with SIGKILL there. The deployed function contains none of this: the archive
-// leaves internal/faults out, and the function package never reads that variable.
 //
-// It prints "listening on http://ADDR" once it serves.
+//   - LEDGER_EXPORT_CRASH_AT, "POINT" or "POINT:BYTES" (an export.Point* name, and for after-chunk the bytes Drive
+//     must have confirmed): the process kills itself with SIGKILL there;
+//   - LEDGER_EXPORT_STOP_AT, the same form: the process stops itself with SIGSTOP there, once, and goes on where it
+//     stopped when it gets SIGCONT (an instance frozen past its lease, then thawed);
+//   - LEDGER_EXPORT_MARK, a file where it appends "crash POINT OFFSET" or "stop POINT OFFSET" just before it
+//     does either, so that the harness can prove the point was reached (a crash point a run never reaches leaves
+//     no line, and the harness fails the trial).
+//
+// The deployed function contains none of this: the archive leaves internal/faults out, and the function package
+// never reads these variables.
+//
+// It prints "listening on http://ADDR" once it serves, and "served STATUS" after it has answered each request
+// (the run included: the function keeps running after its caller gives up), so that the harness knows when no
+// attempt is in flight any more.
 package main
 
 import (
@@ -14,6 +24,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,47 +32,115 @@ import (
 )
 
 func main() {
-	crash, err := parseCrash(os.Getenv("LEDGER_EXPORT_CRASH_AT"))
-	if err != nil {
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "exportserver:", err)
 		os.Exit(2)
-	}
-	h := function.New(os.Getenv, function.Options{Reached: crash})
-	if err := h.Err(); err != nil {
-		fmt.Fprintln(os.Stderr, "exportserver:", err)
-		os.Exit(2)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "exportserver:", err)
-		os.Exit(1)
-	}
-	fmt.Printf("listening on http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.Serve(ln); err != nil {
-		fmt.Fprintln(os.Stderr, "exportserver:", err)
-		os.Exit(1)
 	}
 }
 
-// parseCrash turns "POINT[:BYTES]" into a hook that kills the process at that point.
-func parseCrash(spec string) (func(string, int64), error) {
-	if spec == "" {
-		return nil, nil
+func run() error {
+	mark := os.Getenv("LEDGER_EXPORT_MARK")
+	crash, err := parsePoint("LEDGER_EXPORT_CRASH_AT", os.Getenv("LEDGER_EXPORT_CRASH_AT"))
+	if err != nil {
+		return err
 	}
-	point, min, hasMin := strings.Cut(spec, ":")
-	var at int64
-	if hasMin {
-		n, err := strconv.ParseInt(min, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("LEDGER_EXPORT_CRASH_AT %q: bytes %q is not a number", spec, min)
+	stop, err := parsePoint("LEDGER_EXPORT_STOP_AT", os.Getenv("LEDGER_EXPORT_STOP_AT"))
+	if err != nil {
+		return err
+	}
+	var stopOnce sync.Once
+	reached := func(p string, offset int64) {
+		if stop.matches(p, offset) {
+			stopOnce.Do(func() {
+				leaveMark(mark, "stop", p, offset)
+				_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+			})
 		}
-		at = n
-	}
-	return func(p string, offset int64) {
-		if p == point && offset >= at {
+		if crash.matches(p, offset) {
+			leaveMark(mark, "crash", p, offset)
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {} // never return: the process is dying
 		}
-	}, nil
+	}
+	h := function.New(os.Getenv, function.Options{Reached: reached})
+	if err := h.Err(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("listening on http://%s\n", ln.Addr())
+	srv := &http.Server{Handler: served(h), ReadHeaderTimeout: 10 * time.Second}
+	return srv.Serve(ln)
+}
+
+// point is a parsed "POINT[:BYTES]"; the zero point matches nothing.
+type point struct {
+	name string
+	at   int64
+}
+
+func parsePoint(variable, spec string) (point, error) {
+	if spec == "" {
+		return point{}, nil
+	}
+	name, min, hasMin := strings.Cut(spec, ":")
+	p := point{name: name}
+	if hasMin {
+		n, err := strconv.ParseInt(min, 10, 64)
+		if err != nil {
+			return point{}, fmt.Errorf("%s %q: bytes %q is not a number", variable, spec, min)
+		}
+		p.at = n
+	}
+	return p, nil
+}
+
+func (p point) matches(name string, offset int64) bool {
+	return p.name != "" && p.name == name && offset >= p.at
+}
+
+// leaveMark appends one line to the mark file. It writes before the signal, with no buffering, so the line
+// survives a SIGKILL that follows.
+func leaveMark(path, what, point string, offset int64) {
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "exportserver: mark:", err)
+		return
+	}
+	_, _ = fmt.Fprintf(f, "%s %s %d\n", what, point, offset)
+	_ = f.Close()
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// served prints "served STATUS" once the handler has returned.
+func served(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() { fmt.Printf("served %d\n", sw.status) }()
+		h.ServeHTTP(sw, r)
+	})
 }

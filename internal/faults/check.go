@@ -1,0 +1,381 @@
+package faults
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+
+	"github.com/siamledger/ledger-export/internal/csvfile"
+	"github.com/siamledger/ledger-export/internal/drivefake"
+	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/lease"
+)
+
+const folder = "exports"
+
+// snapshot is what Drive, MongoDB and Firestore hold once no attempt is in flight.
+type snapshot struct {
+	status, fileOf map[string]string           // queue _id (hex) → status, metadata.fileId
+	byDate         map[string][]drivefake.File // live files by their exportDate
+	entries        map[string]map[string]bool  // live file id → entry ids in it
+	filesOf        map[string][]string         // entry id → live files holding it
+	lines          map[string]int              // line id → rows with it over all live files
+	locks          map[string]export.Record    // date → lock (absent when there is none)
+	requests       []drivefake.RequestRecord
+}
+
+// read takes a snapshot of the world.
+func (w *world) read(ctx context.Context) (*snapshot, error) {
+	s := &snapshot{byDate: map[string][]drivefake.File{}, entries: map[string]map[string]bool{},
+		filesOf: map[string][]string{}, lines: map[string]int{}, locks: map[string]export.Record{}}
+	var err error
+	if s.status, s.fileOf, err = queueState(ctx, w.db); err != nil {
+		return nil, fmt.Errorf("read queue: %w", err)
+	}
+	for _, f := range w.fake.LiveFiles(folder) {
+		date := f.AppProperties["exportDate"]
+		s.byDate[date] = append(s.byDate[date], f)
+		rows, err := readRows(w.h.opts.Format, f.Content)
+		if err != nil {
+			return nil, fmt.Errorf("file %s (%s): %w", f.ID, f.Name, err)
+		}
+		col := map[string]int{}
+		for i, name := range rows[0] {
+			col[name] = i
+		}
+		ent, hasEnt := col["entry_id"]
+		line, hasLine := col["line_id"]
+		if !hasEnt || !hasLine {
+			return nil, fmt.Errorf("file %s has no entry_id or line_id column: header %q", f.ID, rows[0])
+		}
+		in := map[string]bool{}
+		for _, r := range rows[1:] {
+			s.lines[r[line]]++
+			in[r[ent]] = true
+		}
+		s.entries[f.ID] = in
+		for id := range in {
+			s.filesOf[id] = append(s.filesOf[id], f.ID)
+		}
+	}
+	for _, d := range w.days {
+		rec, found, err := w.lock(ctx, d.date)
+		if err != nil {
+			return nil, fmt.Errorf("read lock of %s: %w", d.date, err)
+		}
+		if found {
+			s.locks[d.date] = rec
+		}
+	}
+	s.requests = w.fake.Requests()
+	return s, nil
+}
+
+// readRows reads a file's rows, header first.
+func readRows(format string, content []byte) ([][]string, error) {
+	var rows [][]string
+	var err error
+	switch format {
+	case "xlsx":
+		rows, err = xlsxRows(content)
+	default:
+		rows, err = csv.NewReader(bytes.NewReader(bytes.TrimPrefix(content, []byte(csvfile.BOM)))).ReadAll()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("not %s: %w", format, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("empty %s file, not even a header", format)
+	}
+	return rows, nil
+}
+
+// checkExported checks that every given date is exported exactly once: its lock done, one live file, every
+// valid entry in its own date's file once and marked completed with it, every broken entry failed and in no
+// file, no line twice, and no entry in two live files. It reports whether all of it held.
+func (w *world) checkExported(s *snapshot, days []day, t *trialResult) bool {
+	before := len(t.problems)
+	var g grouped
+	for _, d := range days {
+		rec, found := s.locks[d.date]
+		if !found || rec.State != export.StateDone {
+			t.fail("date %s: lock %s (%s), want done", d.date, stateOf(rec, found), rec.Error)
+		}
+		files := s.byDate[d.date]
+		switch {
+		case len(files) == 0:
+			t.fail("date %s has no live file", d.date)
+		case len(files) > 1:
+			t.duplicates += len(files) - 1
+			t.fail("date %s has %d live files", d.date, len(files))
+		}
+		own := map[string]bool{}
+		for _, f := range files {
+			own[f.ID] = true
+		}
+		for _, id := range sortedKeys(d.valid) {
+			in := s.filesOf[id]
+			switch {
+			case len(in) == 0:
+				t.lost++
+				g.add(fmt.Sprintf("date %s: entries in no live file, status %s", d.date, s.status[id]), id)
+			case len(in) > 1:
+				t.duplicates += len(in) - 1
+				g.add(fmt.Sprintf("date %s: entries in %d live files %v", d.date, len(in), in), id)
+			case !own[in[0]]:
+				g.add(fmt.Sprintf("date %s: entries in another date's file %s", d.date, in[0]), id)
+			case s.status[id] != "completed" || s.fileOf[id] != in[0]:
+				t.lost++
+				g.add(fmt.Sprintf("date %s: entries in file %s but marked %s with %q", d.date, in[0], s.status[id], s.fileOf[id]), id)
+			}
+		}
+		for _, id := range sortedKeys(d.broken) {
+			if st := s.status[id]; st != "failed" || len(s.filesOf[id]) > 0 {
+				g.add(fmt.Sprintf("date %s: broken entries %s in files %v, want failed and in none", d.date, st, s.filesOf[id]), id)
+			}
+		}
+	}
+	g.flush(t)
+	w.checkShared(s, t)
+	return len(t.problems) == before
+}
+
+// checkShared checks what must hold at every moment: no line twice over the live files, no entry in two live
+// files, and no entry the harness did not seed.
+func (w *world) checkShared(s *snapshot, t *trialResult) {
+	var g grouped
+	defer g.flush(t)
+	for _, id := range sortedKeys(s.lines) {
+		if n := s.lines[id]; n > 1 {
+			t.duplicates += n - 1
+			g.add(fmt.Sprintf("lines appearing %d times over the live files", n), id)
+		}
+	}
+	known := map[string]bool{}
+	for _, d := range w.days {
+		for id := range d.valid {
+			known[id] = true
+		}
+	}
+	for _, id := range sortedKeys(s.filesOf) {
+		if !known[id] {
+			g.add("entries that were never valid seeded entries, in live files", id)
+		}
+	}
+}
+
+// checkBlocked checks a date that a permanent failure must have blocked: the lock failed and permanent, no Drive
+// request after the failure was recorded, and no entry lost or doubled. An entry in a live file of the date must
+// not be back in the queue, where the next day would claim it again; an entry in no live file must be back in the
+// queue. Broken entries are failed or queued. With fileLive, the date must still have its one live file (the file
+// an earlier attempt finished, which the permanent error kept the run from trashing); without, none.
+func (w *world) checkBlocked(s *snapshot, d day, fileLive bool, t *trialResult) bool {
+	before := len(t.problems)
+	var g grouped
+	rec, found := s.locks[d.date]
+	if !found || rec.State != export.StateFailed || !rec.Permanent {
+		t.fail("date %s: lock %s permanent=%v (%s), want blocked", d.date, stateOf(rec, found), rec.Permanent, rec.Error)
+	}
+	files := s.byDate[d.date]
+	switch {
+	case fileLive && len(files) != 1:
+		t.fail("date %s: %d live files, want the one the earlier attempt finished", d.date, len(files))
+	case !fileLive && len(files) != 0:
+		t.duplicates += len(files)
+		t.fail("a blocked date has %d live files", len(files))
+	}
+	for _, id := range sortedKeys(d.valid) {
+		in, st := s.filesOf[id], s.status[id]
+		switch {
+		case len(in) > 0 && st == "queued":
+			t.duplicates++
+			g.add(fmt.Sprintf("date %s: entries back in the queue while live file %s holds them", d.date, in[0]), id)
+		case len(in) == 0 && st != "queued":
+			t.lost++
+			g.add(fmt.Sprintf("date %s: entries in no live file and %s, want queued", d.date, st), id)
+		}
+	}
+	for _, id := range sortedKeys(d.broken) {
+		if st := s.status[id]; (st != "failed" && st != "queued") || len(s.filesOf[id]) > 0 {
+			g.add(fmt.Sprintf("date %s: broken entries %s in files %v, want failed or queued and in none", d.date, st, s.filesOf[id]), id)
+		}
+	}
+	g.flush(t)
+	if found {
+		// Once the permanent failure is recorded, later attempts must fail fast: no Drive request after it.
+		after := 0
+		for _, r := range s.requests {
+			if r.Time.After(rec.UpdatedAt) {
+				after++
+			}
+		}
+		if after > 0 {
+			t.fail("blocked attempts sent %d requests to Drive", after)
+		}
+	}
+	w.checkShared(s, t)
+	return len(t.problems) == before
+}
+
+// grouped collects ids under one message each, so that a trial reports "16 entries ..." once instead of 16 lines.
+type grouped struct {
+	order []string
+	ids   map[string][]string
+}
+
+func (g *grouped) add(msg, id string) {
+	if g.ids == nil {
+		g.ids = map[string][]string{}
+	}
+	if _, ok := g.ids[msg]; !ok {
+		g.order = append(g.order, msg)
+	}
+	g.ids[msg] = append(g.ids[msg], id)
+}
+
+// flush reports each message once with its count and first ids, and empties g.
+func (g *grouped) flush(t *trialResult) {
+	for _, msg := range g.order {
+		ids := g.ids[msg]
+		shown := strings.Join(ids[:min(3, len(ids))], ", ")
+		if len(ids) > 3 {
+			shown += ", …"
+		}
+		t.fail("%s: %d (%s)", msg, len(ids), shown)
+	}
+	*g = grouped{}
+}
+
+func stateOf(rec export.Record, found bool) string {
+	if !found {
+		return "absent"
+	}
+	return string(rec.State)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// prove checks that the schedule's fault happened, and reports whether it did. Each missing proof is a problem
+// starting "fault never fired".
+func (w *world) prove(s *schedule, t *trialResult) bool {
+	before := len(t.problems)
+	never := func(format string, args ...any) { t.fail("fault never fired: "+format, args...) }
+	f := s.f
+	if f.Crash != "" {
+		point, _, _ := strings.Cut(f.Crash, ":")
+		if !hasMark(s.first.marks(), "crash", point) || !s.first.killedBySIGKILL() {
+			never("crash point %s not reached (marks %q, killed by SIGKILL: %v)", f.Crash, s.first.marks(), s.first.killedBySIGKILL())
+		}
+	}
+	if f.Stop != "" && (!hasMark(s.first.marks(), "stop", f.Stop) || !s.stopSeen || !s.thawed) {
+		never("stop point %s: marks %q, seen stopped %v, thawed and finished %v", f.Stop, s.first.marks(), s.stopSeen, s.thawed)
+	}
+	if f.RandomKill && !s.first.killedInFlight.Load() {
+		t.missed, t.cleanRun = true, s.measured
+		never("the random SIGKILL came after the first attempt had answered (%d in %s)", s.codes[0], s.measured)
+	}
+	served := w.fake.FaultsServed()
+	for _, i := range w.proveFaults {
+		if served[i] == 0 {
+			df := w.faultAt(i)
+			never("Drive fault %d (%s chunk %d, status %d %s, delay %s, drop %v) served no request", i, df.Op, df.Chunk, df.Status, df.Reason, df.Delay, df.Drop)
+		}
+	}
+	if w.trigger >= 0 {
+		w.mu.Lock()
+		outages := append([]*Outage(nil), w.outages...)
+		w.mu.Unlock()
+		hit := false
+		for _, o := range outages {
+			r := o.Report()
+			hit = hit || r.Cut+r.Refused > 0
+		}
+		if served[w.trigger] == 0 || !hit {
+			never("no outage hit the run (its trigger chunk served %d requests; %d outages)", served[w.trigger], len(outages))
+		}
+	}
+	if f.Duplicate || f.Burst > 0 {
+		if !slices.Contains(append([]int{s.codes[0]}, s.others...), http.StatusConflict) {
+			never("no trigger found another attempt holding the date (answers %v, %v)", s.codes, s.others)
+		}
+	}
+	return len(t.problems) == before
+}
+
+// faultAt is the i-th fault registered with the fake Drive.
+func (w *world) faultAt(i int) drivefake.Fault {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if i < len(w.registered) {
+		return w.registered[i]
+	}
+	return drivefake.Fault{}
+}
+
+func hasMark(marks []string, what, point string) bool {
+	for _, m := range marks {
+		if f := strings.Fields(m); len(f) == 3 && f[0] == what && f[1] == point {
+			return true
+		}
+	}
+	return false
+}
+
+func queueState(ctx context.Context, db *mongo.Database) (status, fileOf map[string]string, err error) {
+	cur, err := db.Collection("exportqueues").Find(ctx, bson.D{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var docs []struct {
+		ID       any    `bson:"_id"`
+		Status   string `bson:"status"`
+		Metadata struct {
+			FileID string `bson:"fileId"`
+		} `bson:"metadata"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, nil, err
+	}
+	status, fileOf = map[string]string{}, map[string]string{}
+	for _, d := range docs {
+		id := idString(d.ID)
+		status[id] = d.Status
+		fileOf[id] = d.Metadata.FileID
+	}
+	return status, fileOf, nil
+}
+
+// idString writes a queue _id as the CSV does: an ObjectId in hex, anything else as it prints.
+func idString(v any) string {
+	if oid, ok := v.(interface{ Hex() string }); ok {
+		return oid.Hex()
+	}
+	return fmt.Sprint(v)
+}
+
+func (w *world) lock(ctx context.Context, date string) (export.Record, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, err := firestore.NewClient(ctx, w.project)
+	if err != nil {
+		return export.Record{}, false, err
+	}
+	defer c.Close()
+	return lease.New(c, "ledger-export-runs", "harness", 30*time.Second).Get(ctx, date)
+}
