@@ -57,7 +57,8 @@ func checkAmount(t *testing.T, in string, a ledger.Amount) {
 
 func FuzzAmountFromDecimal(f *testing.F) {
 	for _, s := range []string{"0.1", "12.345", "-12.345", "1E+3", "-0", "0.005", "-0.005", "99999999999999.99",
-		"1e30", "NaN", "1/3", "", " 7 ", "0x10", "1_000", "+5", ".5", "5.", "-1E-7", "1000000000000000.004999"} {
+		"1e30", "NaN", "1/3", "", " 7 ", "0x10", "1_000", "+5", ".5", "5.", "-1E-7", "1000000000000000.004999",
+		"1000000000000000", "-1000000000000000.00", "1000000000000000.005", "-1000000000000000.01", "1000000000000001"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -65,6 +66,10 @@ func FuzzAmountFromDecimal(f *testing.F) {
 		if err != nil {
 			if !errors.Is(err, ledger.ErrAmount) {
 				t.Fatalf("AmountFromDecimal(%q) error = %v, want ErrAmount", s, err)
+			}
+			// A plain decimal is refused only beyond the documented bound of 10^15 baht.
+			if want, ok := roundSatang(strings.TrimSpace(s)); ok && want.CmpAbs(big.NewInt(maxSatang)) <= 0 {
+				t.Fatalf("AmountFromDecimal(%q) = %v, want %s satang: within 10^15 baht", s, err, want)
 			}
 			return
 		}
@@ -77,7 +82,8 @@ func FuzzAmountFromDecimal(f *testing.F) {
 
 func FuzzAmountFromFloat(f *testing.F) {
 	for _, v := range []float64{0, 0.1 + 0.2, 1.005, -1.005, 2.004, 987654321012.34, 1e-9, 1.5e6, 1e15, 1e16,
-		math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.NaN(), math.Copysign(0, -1)} {
+		math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.NaN(), math.Copysign(0, -1),
+		-1e15, math.Nextafter(1e15, 0), math.Nextafter(1e15, 2e15), 9.999999999999999e14, 1e14} {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v float64) {
@@ -86,8 +92,10 @@ func FuzzAmountFromFloat(f *testing.F) {
 			if !errors.Is(err, ledger.ErrAmount) {
 				t.Fatalf("AmountFromFloat(%v) error = %v, want ErrAmount", v, err)
 			}
-			if !math.IsNaN(v) && !math.IsInf(v, 0) && math.Abs(v) < 1e14 {
-				t.Fatalf("AmountFromFloat(%v) = %v, want an amount", v, err)
+			// Refused only when not a number or beyond the documented bound of 10^15 baht, after rounding.
+			if want, ok := roundSatang(strconv.FormatFloat(v, 'f', -1, 64)); !math.IsNaN(v) && !math.IsInf(v, 0) &&
+				ok && want.CmpAbs(big.NewInt(maxSatang)) <= 0 {
+				t.Fatalf("AmountFromFloat(%v) = %v, want %s satang: within 10^15 baht", v, err, want)
 			}
 			return
 		}
