@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -171,6 +172,10 @@ type answer struct {
 	Error      string          `json:"error,omitempty"`
 	Healthy    *bool           `json:"healthy,omitempty"`
 	AgeHours   float64         `json:"ageHours,omitempty"`
+	// Healed lists the earlier dates the run finished before its own.
+	Healed []export.Healed `json:"healed,omitempty"`
+	// Stuck is the work that needs an operator: unclaimable entries, blocked dates, dates past the window.
+	Stuck *export.Stuck `json:"stuck,omitempty"`
 }
 
 func (h *Handler) run(ctx context.Context, w http.ResponseWriter, r *http.Request) {
@@ -188,7 +193,10 @@ func (h *Handler) run(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		return
 	}
 	rep, err := d.runner.Run(ctx, req)
-	a := answer{Outcome: string(rep.Outcome), Date: rep.Date, Summary: rep.Summary}
+	a := answer{Outcome: string(rep.Outcome), Date: rep.Date, Summary: rep.Summary, Healed: rep.Healed}
+	if !rep.Stuck.Empty() {
+		a.Stuck = &rep.Stuck
+	}
 	if err != nil {
 		var e *export.Error
 		if !errors.As(err, &e) {
@@ -276,11 +284,39 @@ func (h *Handler) health(ctx context.Context, w http.ResponseWriter) {
 			a.Outcome, a.Error = "unhealthy", fmt.Sprintf("the last successful export finished %s ago, more than %s", age.Round(time.Minute), h.cfg.HealthWindow)
 		}
 	}
+	// Work no run can finish by itself makes the export unhealthy too: an operator must act (see the runbook).
+	stuck, err := d.runner.Stuck(ctx)
+	switch {
+	case err != nil:
+		healthy = false
+		a.Outcome, a.Error = "unhealthy", "cannot look for stuck work: "+err.Error()
+	case !stuck.Empty():
+		a.Stuck = &stuck
+		if healthy {
+			healthy = false
+			a.Outcome, a.Error = "unhealthy", stuckMessage(stuck)
+		}
+	}
 	code := http.StatusOK
 	if !healthy {
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, a)
+}
+
+// stuckMessage says in one line what needs an operator.
+func stuckMessage(s export.Stuck) string {
+	var parts []string
+	if s.Unclaimable > 0 {
+		parts = append(parts, fmt.Sprintf("%d queued entries can never be claimed (createdAt missing or not a date)", s.Unclaimable))
+	}
+	if len(s.Blocked) > 0 {
+		parts = append(parts, fmt.Sprintf("dates blocked by a permanent failure: %s", strings.Join(s.Blocked, ", ")))
+	}
+	if len(s.Abandoned) > 0 {
+		parts = append(parts, fmt.Sprintf("dates past the backfill window still unfinished: %s", strings.Join(s.Abandoned, ", ")))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

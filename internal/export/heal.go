@@ -27,7 +27,7 @@ const historyDays = 366
 
 // heal finishes the unfinished dates before own and reports what it did, and what it found stuck.
 func (r *Runner) heal(ctx context.Context, own string, now time.Time) ([]Healed, Stuck) {
-	dates, stuck, err := r.unfinished(ctx, own, now)
+	dates, stuck, err := r.unfinished(ctx, own, now, true)
 	if err != nil {
 		r.Logger.WarnContext(ctx, "looking for unfinished dates failed; exporting the requested date only", "error", err.Error())
 	}
@@ -55,8 +55,17 @@ func (r *Runner) heal(ctx context.Context, own string, now time.Time) ([]Healed,
 	return healed, stuck
 }
 
-// unfinished lists the dates before own that a run should finish first, oldest first, and the stuck work.
-func (r *Runner) unfinished(ctx context.Context, own string, now time.Time) ([]string, Stuck, error) {
+// Stuck reports the work no run can finish without an operator, as of now, changing nothing: /health shows it.
+func (r *Runner) Stuck(ctx context.Context) (Stuck, error) {
+	now := r.Now()
+	next := mustDay(r.DateAt(now)).AddDate(0, 0, 1).Format(time.DateOnly)
+	_, stuck, err := r.unfinished(ctx, next, now, false)
+	return stuck, err
+}
+
+// unfinished lists the dates before own that a run should finish first, oldest first, and the stuck work. With
+// repair, it also returns to the queue the entries a stale attempt claimed for a done date.
+func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repair bool) ([]string, Stuck, error) {
 	var stuck Stuck
 	first, err := r.firstDate(now)
 	if err != nil {
@@ -69,9 +78,9 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time) ([]s
 	last := ownDay.AddDate(0, 0, -1).Format(time.DateOnly)
 	from := mustDay(first).AddDate(0, 0, -historyDays).Format(time.DateOnly)
 	var errs []error
-	recs, err := r.Locker.Range(ctx, from, last)
-	if err != nil {
-		errs = append(errs, err)
+	recs, rangeErr := r.Locker.Range(ctx, from, last)
+	if rangeErr != nil {
+		errs = append(errs, rangeErr)
 	}
 	byDate := make(map[string]Record, len(recs))
 	todo := map[string]bool{}
@@ -99,6 +108,7 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time) ([]s
 		}
 		rec, locked := byDate[d]
 		switch {
+		case locked && rec.State == StateDone && !repair:
 		case locked && rec.State == StateDone:
 			// A stale attempt's claim after the date's file was made: no file holds these entries.
 			n, err := r.Queue.Release(ctx, Batch{Date: d, Generation: rec.Generation})
@@ -117,7 +127,7 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time) ([]s
 			todo[d] = true
 		}
 	}
-	if newestDone != "" && err == nil {
+	if newestDone != "" && rangeErr == nil {
 		for day := mustDay(max(newestDone, first)); ; day = day.AddDate(0, 0, 1) {
 			d := day.Format(time.DateOnly)
 			if d > last {

@@ -541,19 +541,26 @@ func (s *Store) Count(ctx context.Context, date string, generation int64) (expor
 	return c, nil
 }
 
-// Pending lists the dates that have entries exporting, oldest first.
+// Pending lists the dates that have entries exporting, oldest first: one aggregation grouped by batchDate.
 func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	vals, err := s.queue.Distinct(ctx, "batchDate", bson.D{{Key: "status", Value: StatusExporting}})
+	cur, err := s.queue.Aggregate(ctx, bson.A{
+		bson.D{{Key: "$match", Value: bson.D{{Key: "status", Value: StatusExporting}}}},
+		bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$batchDate"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list dates with entries exporting: %w", err)
 	}
-	out := make([]string, 0, len(vals))
-	for _, v := range vals {
-		if d, ok := v.(string); ok {
+	defer cur.Close(context.WithoutCancel(ctx))
+	var out []string
+	for cur.Next(ctx) {
+		if d, ok := cur.Current.Lookup("_id").StringValueOK(); ok {
 			out = append(out, d)
 		}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("list dates with entries exporting: %w", err)
 	}
 	slices.Sort(out)
 	return out, nil
