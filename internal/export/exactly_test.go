@@ -131,12 +131,14 @@ func fileEntries(t *testing.T, f drivefake.File) []string {
 type droppingQueue struct {
 	export.Queue
 	drop bool
+	lost string // the id of the entry it dropped
 }
 
 func (q *droppingQueue) Read(ctx context.Context, b export.Batch, fn func([]export.Entry) error) error {
 	first := true
 	return q.Queue.Read(ctx, b, func(p []export.Entry) error {
 		if first && q.drop && len(p) > 2 {
+			q.lost = p[2].ID
 			p = slices.Delete(p, 2, 3)
 		}
 		first = false
@@ -161,6 +163,9 @@ func TestReadThatLosesAnEntryNeverFinishes(t *testing.T) {
 	var e *export.Error
 	if !errors.As(err, &e) || !errors.Is(err, export.ErrMismatch) || e.Permanent() || rep.Outcome != export.OutcomeFailed {
 		t.Fatalf("Run() with a lost entry = %+v, %v; want a retryable mismatch", rep, err)
+	}
+	if lost := q.lost; lost == "" || !strings.Contains(err.Error(), "claimed but not read: \""+lost+"\"") {
+		t.Errorf("mismatch error %q does not name the lost entry %q", err, lost)
 	}
 	if files := w.liveFiles(""); len(files) != 0 {
 		t.Errorf("live files after the refused run = %d, want none: the upload must not complete", len(files))

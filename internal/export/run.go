@@ -9,8 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/bits-and-blooms/bloom/v3"
 
 	"github.com/siamledger/ledger-export/internal/csvfile"
 	"github.com/siamledger/ledger-export/internal/ledger"
@@ -208,7 +211,7 @@ func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began tim
 		b.Preview = true
 		h := newHashWriter(false)
 		sctx, endStream := r.obs().StartStep(ctx, StepStream, b.Date, 0)
-		s, err := r.encode(sctx, b, h, false)
+		s, err := r.encode(sctx, b, h, false, nil)
 		endStream(err)
 		if err != nil {
 			return Report{Outcome: OutcomeFailed}, stepError("stream", ClassMongo, err)
@@ -428,14 +431,14 @@ func (a *attempt) checkMarks(ctx context.Context, fb Batch, s Summary) error {
 // returned (written and failed) must be exactly as many as the claim stamped, every failure must be marked, and
 // the lease must still be this attempt's. Otherwise the upload is abandoned before its last chunk, so Drive never
 // holds the file.
-func (a *attempt) reconcile(ctx context.Context, s Summary) error {
+func (a *attempt) reconcile(ctx context.Context, s Summary, read *bloom.BloomFilter) error {
 	c, err := a.Queue.Count(ctx, a.b.Date, a.b.Generation)
 	if err != nil {
 		return err
 	}
-	if read, claimed := s.EntriesExported+s.EntriesFailed, c.Exporting+c.Failed; read != claimed || c.Failed != s.EntriesFailed || c.Completed != 0 {
-		return fmt.Errorf("%w: generation %d claimed %d entries (%d exporting, %d failed, %d completed) but the read returned %d (%d written, %d failed)",
-			ErrMismatch, a.b.Generation, claimed, c.Exporting, c.Failed, c.Completed, read, s.EntriesExported, s.EntriesFailed)
+	if n, claimed := s.EntriesExported+s.EntriesFailed, c.Exporting+c.Failed; n != claimed || c.Failed != s.EntriesFailed || c.Completed != 0 {
+		return fmt.Errorf("%w: generation %d claimed %d entries (%d exporting, %d failed, %d completed) but the read returned %d (%d written, %d failed)%s",
+			ErrMismatch, a.b.Generation, claimed, c.Exporting, c.Failed, c.Completed, n, s.EntriesExported, s.EntriesFailed, a.unread(ctx, read))
 	}
 	rec, found, err := a.Locker.Get(ctx, a.b.Date)
 	if err != nil {
@@ -445,6 +448,45 @@ func (a *attempt) reconcile(ctx context.Context, s Summary) error {
 		return fmt.Errorf("%w: the lock is at generation %d, this attempt is %d", ErrLeaseLost, rec.Generation, a.b.Generation)
 	}
 	return nil
+}
+
+// The read remembers the ids it returned in a Bloom filter, so that a run whose read and claim differ can name
+// the claimed entries it never read without holding every id: about 1.8 MB for a million entries. A false
+// positive only leaves an unread entry out of the list; an entry the read returned is never named.
+const (
+	readSetSize           = 1_000_000
+	readSetFalsePositives = 0.001
+	maxNamed              = 20
+)
+
+// unread names up to maxNamed claimed entries the read did not return, for the mismatch error.
+func (a *attempt) unread(ctx context.Context, read *bloom.BloomFilter) string {
+	if read == nil {
+		return ""
+	}
+	var (
+		names []string
+		more  int
+	)
+	err := a.Queue.IDs(ctx, a.b.Date, a.b.Generation, func(id string) error {
+		if !read.TestString(id) {
+			if len(names) < maxNamed {
+				names = append(names, strconv.Quote(id))
+			} else {
+				more++
+			}
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return "; listing the claimed entries failed: " + err.Error()
+	case len(names) == 0:
+		return "; every claimed entry was read (an entry was read twice, or the claim changed)"
+	case more > 0:
+		return fmt.Sprintf("; claimed but not read: %s and %d more", strings.Join(names, ", "), more)
+	}
+	return "; claimed but not read: " + strings.Join(names, ", ")
 }
 
 // produce claims the batch and makes the date's file: it resumes an earlier attempt's upload when it can, and
@@ -644,11 +686,12 @@ func (a *attempt) encodeInto(ctx context.Context, cp *chunkPipe) <-chan encoded 
 // encodeChecked encodes the batch into w, marking failures, and reconciles before returning: an error leaves
 // the file unfinished.
 func (a *attempt) encodeChecked(ctx context.Context, w io.Writer) (Summary, error) {
-	s, err := a.encode(ctx, a.b, w, true)
+	read := bloom.NewWithEstimates(readSetSize, readSetFalsePositives)
+	s, err := a.encode(ctx, a.b, w, true, read)
 	if err != nil {
 		return Summary{}, err
 	}
-	if err := a.reconcile(ctx, s); err != nil {
+	if err := a.reconcile(ctx, s, read); err != nil {
 		return Summary{}, fmt.Errorf("reconcile: %w", err)
 	}
 	return s, nil
@@ -708,7 +751,7 @@ const markBatch = 1000
 // encode writes the batch as CSV to w and returns the summary of what it wrote (without the hash, which the
 // caller takes where the bytes go). With mark set, entries that cannot be exported are marked failed, in batches
 // of markBatch and at the end.
-func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (Summary, error) {
+func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, read *bloom.BloomFilter) (Summary, error) {
 	enc := r.newEncoder(w, b.Date)
 	s := Summary{Date: b.Date, FileName: r.FileName(b.Date)}
 	var (
@@ -727,6 +770,9 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool) (S
 	}
 	err := r.readAhead(ctx, b, func(page []Entry) error {
 		for _, e := range page {
+			if read != nil {
+				read.AddString(e.ID)
+			}
 			err := e.Err
 			if err == nil {
 				err = e.Journal.Check()

@@ -192,6 +192,9 @@ type Queue interface {
 	Release(ctx context.Context, b Batch) (int64, error)
 	// LogExport writes or replaces the app's export log for the date.
 	LogExport(ctx context.Context, s Summary, now time.Time) error
+	// IDs calls fn with the id (as Entry.ID renders it) of every entry of the date stamped with generation,
+	// exporting or failed: an enumeration independent of Read's paging, to name the entries a read missed.
+	IDs(ctx context.Context, date string, generation int64, fn func(id string) error) error
 	// Pending lists the dates that have entries exporting, oldest first.
 	Pending(ctx context.Context) ([]string, error)
 	// Unclaimable counts the queued entries no claim can take: no createdAt, or one that is not a date.

@@ -106,6 +106,9 @@ func (m *Memory) Release(context.Context, export.Batch) (int64, error) { return 
 // LogExport changes nothing.
 func (m *Memory) LogExport(context.Context, export.Summary, time.Time) error { return nil }
 
+// IDs lists nothing: Memory's read and claim never differ.
+func (m *Memory) IDs(context.Context, string, int64, func(string) error) error { return nil }
+
 // Pending reports no date: Memory holds one batch, which the caller exports.
 func (m *Memory) Pending(context.Context) ([]string, error) { return nil, nil }
 

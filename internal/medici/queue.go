@@ -541,6 +541,27 @@ func (s *Store) Count(ctx context.Context, date string, generation int64) (expor
 	return c, nil
 }
 
+// IDs lists the ids of the batch's entries with one plain cursor (no keyset, no page), for naming entries a
+// read missed. Only a run whose read and claim differ calls it.
+func (s *Store) IDs(ctx context.Context, date string, generation int64, fn func(id string) error) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	cur, err := s.queue.Find(ctx, batch(date, generation), options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(1000))
+	if err != nil {
+		return fmt.Errorf("list the entries of %s: %w", date, err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		if err := fn(idString(cur.Current.Lookup("_id"))); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("list the entries of %s: %w", date, err)
+	}
+	return nil
+}
+
 // Pending lists the dates that have entries exporting, oldest first: one aggregation grouped by batchDate.
 func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	ctx, cancel := s.call(ctx)
