@@ -22,31 +22,31 @@ import (
 // bracket is a type's rank in MongoDB's comparison order; types of one bracket compare by value.
 func bracket(t bsontype.Type) int {
 	switch t {
-	case bsontype.MinKey:
+	case bson.TypeMinKey:
 		return 1
-	case bsontype.Null, bsontype.Undefined:
+	case bson.TypeNull, bson.TypeUndefined:
 		return 2
-	case bsontype.Int32, bsontype.Int64, bsontype.Double, bsontype.Decimal128:
+	case bson.TypeInt32, bson.TypeInt64, bson.TypeDouble, bson.TypeDecimal128:
 		return 3
-	case bsontype.Symbol, bsontype.String:
+	case bson.TypeSymbol, bson.TypeString:
 		return 4
-	case bsontype.EmbeddedDocument:
+	case bson.TypeEmbeddedDocument:
 		return 5
-	case bsontype.Array:
+	case bson.TypeArray:
 		return 6
-	case bsontype.Binary:
+	case bson.TypeBinary:
 		return 7
-	case bsontype.ObjectID:
+	case bson.TypeObjectID:
 		return 8
-	case bsontype.Boolean:
+	case bson.TypeBoolean:
 		return 9
-	case bsontype.DateTime:
+	case bson.TypeDateTime:
 		return 10
-	case bsontype.Timestamp:
+	case bson.TypeTimestamp:
 		return 11
-	case bsontype.Regex:
+	case bson.TypeRegex:
 		return 12
-	case bsontype.MaxKey:
+	case bson.TypeMaxKey:
 		return 14
 	}
 	return 13 // JavaScript code and other rarities: after regular expressions, before MaxKey
@@ -144,17 +144,17 @@ func stringBytes(v bson.RawValue) []byte {
 func numeric(v bson.RawValue) *big.Float {
 	f := new(big.Float).SetPrec(256)
 	switch v.Type {
-	case bsontype.Int32:
+	case bson.TypeInt32:
 		return f.SetInt64(int64(v.Int32()))
-	case bsontype.Int64:
+	case bson.TypeInt64:
 		return f.SetInt64(v.Int64())
-	case bsontype.Double:
+	case bson.TypeDouble:
 		d := v.Double()
 		if math.IsNaN(d) {
 			return f.SetInf(true)
 		}
 		return f.SetFloat64(d)
-	case bsontype.Decimal128:
+	case bson.TypeDecimal128:
 		d := v.Decimal128()
 		bi, exp, err := d.BigInt()
 		if err != nil { // NaN or infinity

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -148,6 +147,10 @@ func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) error 
 // server sees the end of the results within the first batch and closes the cursor without a getMore round trip.
 // Each page is a new slice that fn may keep.
 //
+// The queries of a page's journals and lines go out together, and the next page's queue query goes out as soon as
+// the page's queue entries are in, so up to ReadAhead pages are on their way at once and their documents are
+// mapped on every core; fn still receives the pages one at a time, in _id order (see readPages).
+//
 // The pages continue across BSON types in MongoDB's sort order (see laterTypes), and every _id must sort strictly
 // after the one before: a read that would return an entry twice, or go backwards, fails instead.
 func (s *Store) Read(ctx context.Context, b export.Batch, fn func([]export.Entry) error) error {
@@ -160,23 +163,10 @@ func (s *Store) Read(ctx context.Context, b export.Batch, fn func([]export.Entry
 	if err != nil {
 		return fmt.Errorf("read batch %s: %w", b.Date, err)
 	}
-	var after *bson.RawValue
-	for {
-		page, last, more, err := s.page(ctx, filter, after, dups)
-		if err != nil {
-			return fmt.Errorf("read batch %s: %w", b.Date, err)
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		if err := fn(page); err != nil {
-			return err
-		}
-		if !more {
-			return nil
-		}
-		after = &last
-	}
+	src := &storeSource{s: s, filter: filter}
+	return readPages(ctx, src, s.mapper, s.batchSize, dups, fn, func(_ int, err error) error {
+		return fmt.Errorf("read batch %s: %w", b.Date, err)
+	})
 }
 
 // duplicates finds the journals that more than one entry of the batch names, with the entry that exports each
@@ -250,55 +240,67 @@ func (s *Store) duplicates(ctx context.Context, filter bson.D) (map[string]bson.
 	return dups, nil
 }
 
-// page reads the page after the _id after (from the start when nil), and reports whether more entries follow.
-func (s *Store) page(ctx context.Context, filter bson.D, after *bson.RawValue, dups map[string]bson.RawValue) (entries []export.Entry, last bson.RawValue, more bool, err error) {
-	ctx, cancel := s.call(ctx)
+// storeSource is the source of a Store's read: the batch's queue entries, by keyset pages, and their journals and
+// lines by $in.
+type storeSource struct {
+	s      *Store
+	filter bson.D
+}
+
+// queue finds the page after the _id after (from the start when nil) and reports whether more entries follow.
+func (q *storeSource) queue(ctx context.Context, _ int, after *bson.RawValue, fn func(bson.Raw)) (more bool, err error) {
+	ctx, cancel := q.s.call(ctx)
 	defer cancel()
-	f := filter
+	f := q.filter
 	if after != nil {
 		next := bson.A{bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: *after}}}}}
 		if later := laterTypes(after.Type); len(later) > 0 {
 			next = append(next, bson.D{{Key: "_id", Value: bson.D{{Key: "$type", Value: later}}}})
 		}
-		f = bson.D{{Key: "$and", Value: bson.A{filter, bson.D{{Key: "$or", Value: next}}}}}
+		f = bson.D{{Key: "$and", Value: bson.A{q.filter, bson.D{{Key: "$or", Value: next}}}}}
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(s.batchSize) + 1).
-		SetBatchSize(int32(s.batchSize) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}, {Key: "status", Value: 1}, {Key: "error", Value: 1}})
-	a := newAssembler(s.mapper, s.batchSize)
-	a.dups = dups
-	if after != nil {
-		a.last = *after
-	}
+	size := q.s.batchSize
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(size) + 1).
+		SetBatchSize(int32(size) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}, {Key: "status", Value: 1}, {Key: "error", Value: 1}})
 	// Documents are mapped straight from the cursor's batch, never copied out: the mapped values own their bytes.
-	err = each(ctx, s.queue, f, opts, func(raw bson.Raw) {
-		if len(a.entries) == s.batchSize {
+	n := 0
+	err = each(ctx, q.s.queue, f, opts, func(raw bson.Raw) {
+		if n == size {
 			more = true // the entry after the page: the next page starts with it
 			return
 		}
-		a.entry(raw)
+		n++
+		fn(raw)
 	})
 	if err != nil {
-		return nil, bson.RawValue{}, false, fmt.Errorf("find queue page: %w", err)
+		return false, fmt.Errorf("find queue page: %w", err)
 	}
-	if a.err != nil {
-		return nil, bson.RawValue{}, false, a.err
-	}
-	if len(a.entries) == 0 {
-		return nil, bson.RawValue{}, false, nil
-	}
-	if len(a.ids) > 0 {
-		in := bson.D{{Key: "$in", Value: a.ids}}
-		err = each(ctx, s.journals, bson.D{{Key: "_id", Value: in}}, options.Find().SetBatchSize(int32(len(a.ids))+1), a.journal)
-		if err != nil {
-			return nil, bson.RawValue{}, false, fmt.Errorf("find journals: %w", err)
-		}
-		err = each(ctx, s.transactions, bson.D{{Key: "_journal", Value: in}}, options.Find().SetBatchSize(int32(8*len(a.ids))+1), a.line)
-		if err != nil {
-			return nil, bson.RawValue{}, false, fmt.Errorf("find transactions: %w", err)
-		}
-	}
-	return a.finish(), a.last, more, nil
+	return more, nil
 }
+
+// journals finds the journals of a page by _id $in.
+func (q *storeSource) journals(ctx context.Context, _ int, ids []primitive.ObjectID, fn func(bson.Raw)) error {
+	ctx, cancel := q.s.call(ctx)
+	defer cancel()
+	in := bson.D{{Key: "$in", Value: ids}}
+	if err := each(ctx, q.s.journals, bson.D{{Key: "_id", Value: in}}, options.Find().SetBatchSize(int32(len(ids))+1), fn); err != nil {
+		return fmt.Errorf("find journals: %w", err)
+	}
+	return nil
+}
+
+// lines finds the lines of a page's journals by _journal $in.
+func (q *storeSource) lines(ctx context.Context, _ int, ids []primitive.ObjectID, fn func(bson.Raw)) error {
+	ctx, cancel := q.s.call(ctx)
+	defer cancel()
+	in := bson.D{{Key: "$in", Value: ids}}
+	if err := each(ctx, q.s.transactions, bson.D{{Key: "_journal", Value: in}}, options.Find().SetBatchSize(int32(8*len(ids))+1), fn); err != nil {
+		return fmt.Errorf("find transactions: %w", err)
+	}
+	return nil
+}
+
+func (*storeSource) done(int) {}
 
 // each calls fn with every document a find returns, in order. The document is valid only during the call.
 func each(ctx context.Context, c *mongo.Collection, filter bson.D, opts *options.FindOptions, fn func(bson.Raw)) error {
@@ -400,6 +402,11 @@ func (a *assembler) journal(raw bson.Raw) {
 // journal.
 func (a *assembler) line(raw bson.Raw) {
 	jid, line, err := a.mapper.Line(raw)
+	a.join(jid, line, err)
+}
+
+// join adds a line, mapped with its journal's id and the mapper's error, as line does; the journals must all be in.
+func (a *assembler) join(jid string, line ledger.Line, err error) {
 	i, ok := a.byID[jid]
 	if !ok || a.journals[i].err != nil {
 		return
@@ -628,17 +635,17 @@ func (s *Store) LogExport(ctx context.Context, sum export.Summary, now time.Time
 // as its decimal digits, a UUID in its usual form, anything else as extended JSON.
 func idString(v bson.RawValue) string {
 	switch v.Type {
-	case bsontype.ObjectID:
+	case bson.TypeObjectID:
 		return v.ObjectID().Hex()
-	case bsontype.String:
+	case bson.TypeString:
 		return v.StringValue()
-	case bsontype.Int32:
+	case bson.TypeInt32:
 		return strconv.FormatInt(int64(v.Int32()), 10)
-	case bsontype.Int64:
+	case bson.TypeInt64:
 		return strconv.FormatInt(v.Int64(), 10)
-	case bsontype.Double:
+	case bson.TypeDouble:
 		return strconv.FormatFloat(v.Double(), 'g', -1, 64)
-	case bsontype.Binary:
+	case bson.TypeBinary:
 		if sub, b := v.Binary(); (sub == 4 || sub == 3) && len(b) == 16 {
 			h := hex.EncodeToString(b)
 			return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
