@@ -53,9 +53,11 @@
 //     "Invalid Value" (reason invalid) like Drive, with the parser's
 //     explanation in the X-Drivefake-Detail response header.
 //   - Injected faults (Options.Faults, Server.AddFault): HTTP errors with a
-//     reason, delays, and dropped connections (reset mid-request). Each
-//     fault can run a Trigger when it matches; FaultsServed counts the
-//     requests each fault affected, and ClearFaults retires them all.
+//     reason, delays, dropped connections (reset mid-request), and lost
+//     chunks (acknowledged but not stored, so that the next chunk meets a
+//     400 Content-Range mismatch). Each fault can run a Trigger when it
+//     matches; FaultsServed counts the requests each fault affected, and
+//     ClearFaults retires them all.
 //   - GET /_internal/healthz answers 200.
 //
 // # Where it departs from Drive

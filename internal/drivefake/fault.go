@@ -53,6 +53,12 @@ type Fault struct {
 	// Times is how many matching requests the fault affects: 0 means 1,
 	// -1 means every matching request.
 	Times int
+	// Lose, with OpChunk, answers a chunk that does not complete the upload
+	// as if Drive had stored it (308 with the Range it would then have) but
+	// stores nothing, as when Drive loses an acknowledged chunk. The
+	// client's next chunk then starts past what the session holds and meets
+	// the fake's own 400 for a Content-Range mismatch.
+	Lose bool
 	// Trigger, when set, is called each time the fault matches, before the
 	// delay and before the request is answered, so that a test can act at
 	// an exact point of a client's work (stop a process, cut a network)
@@ -143,6 +149,10 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, info *reqInf
 			writeError(w, newAPIError(http.StatusServiceUnavailable, "global", "backendError", "drivefake: server closed"))
 			return true
 		}
+	}
+	if f.Lose {
+		info.lose = true
+		return false // handleSession reads the chunk and answers without storing it
 	}
 	if f.Drop {
 		info.dropped = true

@@ -2,6 +2,7 @@ package drivefake_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -51,5 +52,32 @@ func TestFaultsServedTriggerAndClear(t *testing.T) {
 	}
 	if got, want := fake.FaultsServed(), []int{2, 0, 1}; !slices.Equal(got, want) {
 		t.Errorf("FaultsServed after ClearFaults = %v, want %v (counts kept)", got, want)
+	}
+}
+
+// TestLoseAcknowledgesWithoutStoring checks the Lose fault: the chunk is answered 308 with the Range it would have
+// made, nothing is stored, and the client's next chunk meets the fake's own 400 Content-Range mismatch, while a
+// status query tells the truth. Storing the lost chunk, or answering it with an error, fails it.
+func TestLoseAcknowledgesWithoutStoring(t *testing.T) {
+	fake := newFake(t, drivefake.Options{Faults: []drivefake.Fault{{Op: drivefake.OpChunk, Chunk: 1, Lose: true}}})
+	loc := initiate(t, fake, "")
+	body := payload(3 * chunkSize)
+	code, hdr, _ := put(t, fake.Client(), loc, rng(0, chunkSize-1, "*"), body[:chunkSize], nil)
+	if code != http.StatusPermanentRedirect || hdr.Get("Range") != fmt.Sprintf("bytes=0-%d", chunkSize-1) {
+		t.Fatalf("lost chunk answered %d Range %q, want 308 bytes=0-%d", code, hdr.Get("Range"), chunkSize-1)
+	}
+	code, _, _ = put(t, fake.Client(), loc, rng(chunkSize, 2*chunkSize-1, "*"), body[chunkSize:2*chunkSize], nil)
+	if code != http.StatusBadRequest {
+		t.Errorf("the chunk after a lost one answered %d, want 400 (Content-Range mismatch)", code)
+	}
+	code, hdr, _ = put(t, fake.Client(), loc, "bytes */*", nil, nil)
+	if code != http.StatusPermanentRedirect || hdr.Get("Range") != "" {
+		t.Errorf("status query after a lost chunk answered %d Range %q, want 308 with no Range (nothing stored)", code, hdr.Get("Range"))
+	}
+	if s := fake.Sessions(); len(s) != 1 || s[0].Received != 0 {
+		t.Errorf("sessions %+v, want one with nothing received", s)
+	}
+	if got := fake.FaultsServed(); got[0] != 1 {
+		t.Errorf("FaultsServed = %v, want [1]", got)
 	}
 }

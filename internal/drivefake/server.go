@@ -308,6 +308,7 @@ type reqInfo struct {
 	chunk   int
 	fault   bool
 	dropped bool
+	lose    bool // a Lose fault matched: answer the chunk without storing it
 }
 
 // recorder captures the status written through it.

@@ -361,6 +361,19 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request, info *req
 		}
 	}
 
+	if info.lose && cr.first >= 0 && (cr.total < 0 || cr.last+1 < cr.total) {
+		s.mu.Lock()
+		var received int64
+		if sess := s.sessions[id]; sess != nil {
+			received = max(sess.Received, cr.last+1)
+		}
+		s.mu.Unlock()
+		if received > 0 {
+			writeIncomplete(w, r, received)
+			return
+		}
+	}
+
 	fields := r.URL.Query().Get("fields")
 	s.mu.Lock()
 	sess := s.sessions[id]
@@ -398,17 +411,23 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request, info *req
 		}
 		writeFile(w, reply.file, mask)
 	default:
-		if reply.received > 0 {
-			w.Header().Set("Range", fmt.Sprintf("bytes=0-%d", reply.received-1))
-		}
-		w.Header().Set("Content-Length", "0")
-		if strings.EqualFold(r.Header.Get("X-GUploader-No-308"), "yes") {
-			w.Header().Set("X-Http-Status-Code-Override", "308")
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		w.WriteHeader(http.StatusPermanentRedirect) // 308 Resume Incomplete
+		writeIncomplete(w, r, reply.received)
 	}
+}
+
+// writeIncomplete answers 308 Resume Incomplete with the Range of the bytes
+// received, or its X-GUploader-No-308 form.
+func writeIncomplete(w http.ResponseWriter, r *http.Request, received int64) {
+	if received > 0 {
+		w.Header().Set("Range", fmt.Sprintf("bytes=0-%d", received-1))
+	}
+	w.Header().Set("Content-Length", "0")
+	if strings.EqualFold(r.Header.Get("X-GUploader-No-308"), "yes") {
+		w.Header().Set("X-Http-Status-Code-Override", "308")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.WriteHeader(http.StatusPermanentRedirect) // 308 Resume Incomplete
 }
 
 // acceptChunk applies a chunk or status query to sess. s.mu must be held.
