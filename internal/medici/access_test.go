@@ -2,6 +2,8 @@ package medici_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -44,12 +46,24 @@ func (r *recorded) take() []*event.CommandStartedEvent {
 
 // TestAccessPattern runs a whole export through the real Store on FerretDB and counts what the driver sends, with
 // the driver's command monitor: three finds per page of queue entries and nothing per entry, one update command
-// for the claim, one for all the failed entries, one for the completed ones and one for the export log, and one
-// count. Every filter can use one of the indexes the README tells operators to create (medici.Indexes). The
-// counts do not depend on the machine. (With BATCH_SIZE 1000, three finds per page is three round trips per
-// 1,000 entries; the test uses pages of 25 to stay fast on FerretDB, whose updates are slow.)
+// for the claim, one for all the failed entries, one for the completed ones and one for the export log, and the
+// per-run aggregations. Every filter can use one of the indexes the README tells operators to create
+// (medici.Indexes). The counts do not depend on the machine. (With BATCH_SIZE 1000, three finds per page is three
+// round trips per 1,000 entries; the test uses pages of 25 to stay fast on FerretDB, whose updates are slow.)
+//
+// It runs with 99 entries (a short last page) and with 100 (an exact multiple of the page size, the only case
+// where a reader that asks for one more page after a full one would send an empty last query), and compares the
+// counts over every command expected or seen, so a missing command fails as well as an extra one.
 func TestAccessPattern(t *testing.T) {
-	const journals, batch = 95, 25
+	for _, tc := range []struct{ journals, batch int }{{95, 25}, {96, 25}} {
+		entries := tc.journals + 4 // demo.Options.Broken adds four broken entries
+		t.Run(fmt.Sprintf("%d entries in pages of %d", entries, tc.batch), func(t *testing.T) {
+			accessPattern(t, tc.journals, tc.batch)
+		})
+	}
+}
+
+func accessPattern(t *testing.T, journals, batch int) {
 	d := demo.Generate(demo.Options{Journals: journals, Seed: 5, From: cutoff.Add(-20 * time.Hour), To: cutoff.Add(-time.Hour), Broken: true})
 	seedDB, uri := testenv.MongoDB(t)
 	if err := demo.Seed(t.Context(), seedDB, demo.Collections{Queue: collections.Queue, Journals: collections.Journals, Transactions: collections.Transactions}, d); err != nil {
@@ -91,12 +105,15 @@ func TestAccessPattern(t *testing.T) {
 	// Per run, not per page: the aggregations that find journals queued twice, reconcile the claim with the read,
 	// check the marks, count unclaimable entries and list the dates with entries exporting.
 	want := map[string]int{"find": 3 * pages, "update": 4, "aggregate": 5}
-	for name, n := range counts {
+	if entries != journals+4 {
+		t.Fatalf("demo made %d entries, want %d", entries, journals+4)
+	}
+	for _, name := range slices.Sorted(maps.Keys(union(want, counts))) {
 		if name == "endSessions" {
 			continue
 		}
-		if n != want[name] {
-			t.Errorf("%d %s commands for %d entries in %d pages, want %d (all: %v)", n, name, entries, pages, want[name], counts)
+		if counts[name] != want[name] {
+			t.Errorf("%d %s commands for %d entries in %d pages, want %d (all: %v)", counts[name], name, entries, pages, want[name], counts)
 		}
 	}
 	// The update commands: the claim, the failed entries (one statement per distinct reason), the completed
@@ -138,6 +155,18 @@ func TestAccessPattern(t *testing.T) {
 			}
 		}
 	}
+}
+
+// union returns a set of the keys of a and b.
+func union(a, b map[string]int) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }
 
 // statements returns the update statements of an update command.
