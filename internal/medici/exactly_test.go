@@ -376,3 +376,24 @@ func TestServerOrderMatchesTheReadsOrderCheck(t *testing.T) {
 		}
 	}
 }
+
+// An entry an older version of the export claimed carries no exportGeneration: the next claim must take it over,
+// or it would stay exporting, in no file, forever.
+func TestClaimTakesOverEntriesWithoutAGeneration(t *testing.T) {
+	d := demo.Generate(demo.Options{Journals: 3, Seed: 16, From: cutoff.Add(-20 * time.Hour), To: cutoff.Add(-time.Hour)})
+	q := d.Queue[0].(bson.D)
+	for i := range q {
+		if q[i].Key == "status" {
+			q[i].Value = "exporting"
+		}
+	}
+	d.Queue[0] = append(q, bson.E{Key: "batchDate", Value: "2026-11-28"})
+	s, _, _ := setup(t, d, 10)
+	b := export.Batch{Date: "2026-11-28", Cutoff: cutoff, Generation: 4}
+	if err := s.Claim(t.Context(), b, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Count(t.Context(), b.Date, 4); err != nil || c.Exporting != 3 {
+		t.Errorf("Count() = %+v, %v; want all 3 entries, the legacy claim included", c, err)
+	}
+}

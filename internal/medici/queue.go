@@ -123,10 +123,11 @@ func exporting(date string, generation int64) bson.D {
 // exporting, and the date's entries an older generation stamped are taken over, keeping their status (a failure
 // an earlier attempt marked stays failed, so every attempt reports the same failures). Entries of a newer
 // generation are not matched, so the claim of an attempt that lost its lease takes nothing from the newer one.
+// (An entry claimed before generations were stamped has none, and counts as older.)
 func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	older := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: bson.D{{Key: "$in", Value: live}}}, {Key: "exportGeneration", Value: bson.D{{Key: "$lt", Value: b.Generation}}}}
+	older := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: bson.D{{Key: "$in", Value: live}}}, {Key: "exportGeneration", Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$gte", Value: b.Generation}}}}}}
 	stamp := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "exportGeneration", Value: b.Generation}, {Key: "claimedAt", Value: now}}
 	// One update command with two statements: the takeover first, so that it cannot match what the second
 	// statement just claimed.
@@ -502,7 +503,7 @@ func (s *Store) MarkExported(ctx context.Context, b export.Batch, f export.File,
 func (s *Store) Release(ctx context.Context, b export.Batch) (int64, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	filter := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: StatusExporting}, {Key: "exportGeneration", Value: bson.D{{Key: "$lte", Value: b.Generation}}}}
+	filter := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: StatusExporting}, {Key: "exportGeneration", Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$gt", Value: b.Generation}}}}}}
 	update := bson.D{
 		{Key: "$set", Value: bson.D{{Key: "status", Value: StatusQueued}}},
 		{Key: "$unset", Value: bson.D{{Key: "batchDate", Value: ""}, {Key: "exportGeneration", Value: ""}, {Key: "claimedAt", Value: ""}}},
