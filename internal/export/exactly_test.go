@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/firestore"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"google.golang.org/api/option"
@@ -35,6 +36,13 @@ type world struct {
 	lock  *lease.Store
 	store *drive.Store
 	queue *medici.Store
+	fs    *firestore.Client
+}
+
+// deleteLock deletes a date's lock document, as the runbook's re-export does.
+func (w *world) deleteLock(date string) error {
+	_, err := w.fs.Collection("runs").Doc(date).Delete(w.t.Context())
+	return err
 }
 
 var day0 = time.Date(2026, 11, 28, 18, 0, 0, 0, bkk)
@@ -55,7 +63,7 @@ func newWorld(t *testing.T) *world {
 	}
 	q := medici.New(db, medici.Collections{Queue: "q", Journals: "j", Transactions: "t", ExportLogs: "l"},
 		medici.Options{BatchSize: 7, CallTimeout: 30 * time.Second, Mapper: medici.Mapper{Location: bkk}})
-	return &world{t: t, db: db, fake: fake, lock: lease.New(fs, "runs", "test", 30*time.Second), store: store, queue: q}
+	return &world{t: t, db: db, fake: fake, lock: lease.New(fs, "runs", "test", 30*time.Second), store: store, queue: q, fs: fs}
 }
 
 func (w *world) seed(d demo.Data) {
@@ -450,4 +458,55 @@ func reasons(fs []export.Failure) []string {
 		out = append(out, f.EntryID+" "+f.JournalID+" "+f.Reason)
 	}
 	return out
+}
+
+// The runbook's deliberate re-export deletes the date's lock, so the next lock starts again at generation 1, below
+// the old file's. The old file must still go to the trash (not stop the run as a newer attempt's would), and the
+// re-queued entries land in the new file once.
+func TestReexportAfterTheLockIsDeleted(t *testing.T) {
+	w := newWorld(t)
+	d := demo.Generate(demo.Options{Journals: 8, Seed: 25, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour)})
+	w.seed(d)
+	var mu sync.Mutex
+	now := day0.Add(time.Minute)
+	crashed := w.runner(&now, &mu)
+	crashed.Reached = func(point string, _ int64) {
+		if point == export.PointLocked {
+			runtime.Goexit()
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = crashed.Run(context.Background(), export.Request{Date: "2026-11-28"})
+	}()
+	<-done
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	r := w.runner(&now, &mu)
+	first, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
+	if err != nil || first.Summary.Generation != 2 {
+		t.Fatalf("first export = %+v, %v; want exported by generation 2", first, err)
+	}
+
+	// The runbook: re-queue the entries, delete the lock, invoke.
+	if _, err := w.db.Collection("q").UpdateMany(t.Context(), bson.D{{Key: "batchDate", Value: "2026-11-28"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "queued"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.deleteLock("2026-11-28"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
+	if err != nil || again.Outcome != export.OutcomeExported {
+		t.Fatalf("re-export = %+v, %v; want exported", again, err)
+	}
+	files := w.liveFiles("")
+	if len(files) != 1 || files[0].ID == first.Summary.FileID || len(fileEntries(t, files[0])) != d.Valid {
+		t.Fatalf("live files = %v, want only the new file with all %d entries", files, d.Valid)
+	}
+	if f, ok := w.fake.File(first.Summary.FileID); !ok || !f.Trashed {
+		t.Errorf("the old file: found %v, trashed %v; want it in the trash", ok, f.Trashed)
+	}
 }

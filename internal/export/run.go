@@ -721,7 +721,9 @@ func streamError(encErr, upErr error) error {
 }
 
 // trashOthers moves to the trash every live file of the date except keep that an attempt of this generation or
-// an older one made. A file of a newer generation means a newer attempt owns the date: this one lost its lease.
+// an older one made. A file of a newer generation means a newer attempt owns the date and this one lost its lease,
+// unless the lock still names this attempt's generation: then the file is from before the lock was deleted (a
+// deliberate re-export), and goes to the trash like any other.
 func (a *attempt) trashOthers(ctx context.Context, keep string) error {
 	files, err := a.Drive.Find(ctx, a.b.Date)
 	if err != nil {
@@ -732,7 +734,13 @@ func (a *attempt) trashOthers(ctx context.Context, keep string) error {
 			continue
 		}
 		if g, err := strconv.ParseInt(f.Properties["generation"], 10, 64); err == nil && g > a.b.Generation {
-			return stepError("trash", ClassLeaseLost, fmt.Errorf("%w: file %s was made by generation %d, this attempt is %d", ErrLeaseLost, f.ID, g, a.b.Generation))
+			rec, found, err := a.Locker.Get(ctx, a.b.Date)
+			if err != nil {
+				return stepError("trash", ClassFirestore, err)
+			}
+			if !found || rec.Generation != a.b.Generation || rec.State == StateDone {
+				return stepError("trash", ClassLeaseLost, fmt.Errorf("%w: file %s was made by generation %d, this attempt is %d", ErrLeaseLost, f.ID, g, a.b.Generation))
+			}
 		}
 		a.Logger.WarnContext(ctx, "trashing a file an earlier attempt left", "batchDate", a.b.Date, "fileId", f.ID)
 		if err := a.Drive.Trash(ctx, f.ID); err != nil {
