@@ -17,8 +17,9 @@ func stateOf(b []byte) []byte {
 }
 
 func TestChunkPipeCarriesBytesAndStates(t *testing.T) {
-	// Chunks smaller than a segment, and chunks of several segments that do not end on a segment's edge.
-	for _, chunk := range []int{1 << 10, 2*segmentSize + 512} {
+	// Chunks smaller than a segment, chunks of several segments that do not end on a segment's edge, and the
+	// production default of 4 MiB (config CHUNK_SIZE), four 1 MiB segments per chunk.
+	for _, chunk := range []int{1 << 10, 2*segmentSize + 512, 4 << 20} {
 		testChunkPipe(t, chunk)
 	}
 }
@@ -26,9 +27,7 @@ func TestChunkPipeCarriesBytesAndStates(t *testing.T) {
 func testChunkPipe(t *testing.T, chunk int) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	data := make([]byte, 4*chunk+123)
-	for i := range data {
-		data[i] = byte(rnd.Uint32())
-	}
+	_, _ = rand.NewChaCha8([32]byte{1, 2}).Read(data) // never fails
 	for _, depth := range []int{0, 1, 3} {
 		mark := int64(3*chunk + 7)
 		cp := newChunkPipe(chunk, depth, mark)
@@ -46,6 +45,9 @@ func testChunkPipe(t *testing.T, chunk int) {
 		}()
 		var got bytes.Buffer
 		buf := make([]byte, 700)
+		if chunk >= segmentSize {
+			buf = make([]byte, 64<<10+7) // reads that seldom end on a boundary, in fewer calls
+		}
 		for {
 			n, err := cp.Read(buf)
 			got.Write(buf[:n])
@@ -72,8 +74,17 @@ func testChunkPipe(t *testing.T, chunk int) {
 		if st := cp.stateAt(mark); !bytes.Equal(st, stateOf(data[:mark])) {
 			t.Errorf("depth %d: the mark's state is not the state of the first %d bytes", depth, mark)
 		}
-		if st := cp.stateAt(0); !bytes.Equal(st, stateOf(nil)) {
-			t.Errorf("depth %d: stateAt(0) is not the empty state", depth)
+		// Every chunk boundary of the file is within the states the pipe keeps (depth+4 chunks behind the
+		// writer), so each must be there and right, whatever offsets the reads happened to end on.
+		h := sha256.New()
+		for k := int64(0); k*int64(chunk) <= int64(len(data)); k++ {
+			off := k * int64(chunk)
+			if k > 0 {
+				h.Write(data[off-int64(chunk) : off])
+			}
+			if st := cp.stateAt(off); !bytes.Equal(st, marshal(h)) {
+				t.Errorf("depth %d: stateAt(%d) (chunk %d) is not the state of the first %d bytes", depth, off, k, off)
+			}
 		}
 	}
 }
