@@ -313,6 +313,7 @@ func TestPermanentFailureAfterAnUnrecordedFileKeepsTheClaim(t *testing.T) {
 func TestThawedAttemptChangesNothing(t *testing.T) {
 	for _, at := range []string{export.PointLocked, export.PointClaimed, export.PointUploaded} {
 		t.Run(at, func(t *testing.T) {
+			// Queue statuses below count every entry of every date.
 			w := newWorld(t)
 			d := demo.Generate(demo.Options{Journals: 12, Seed: 24, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour), Broken: true})
 			w.seed(d)
@@ -343,6 +344,10 @@ func TestThawedAttemptChangesNothing(t *testing.T) {
 			if err != nil || rep.Outcome != export.OutcomeExported {
 				t.Fatalf("newer Run() = %+v, %v; want exported", rep, err)
 			}
+			// An entry queued late with a createdAt before the cutoff (a clock-skewed app): a thawed claim may
+			// take it for the done date, where no file will ever hold it.
+			late := demo.Generate(demo.Options{Journals: 1, Seed: 124, From: day0.Add(-2 * time.Hour), To: day0.Add(-time.Hour)})
+			w.seed(late)
 			close(thaw)
 			old := <-res
 			var e *export.Error
@@ -356,12 +361,21 @@ func TestThawedAttemptChangesNothing(t *testing.T) {
 			if got := fileEntries(t, files[0]); len(got) != d.Valid {
 				t.Errorf("the file holds %d entries, want %d", len(got), d.Valid)
 			}
-			if st := w.statuses(""); st["completed"] != d.Valid || st["failed"] != d.Invalid || len(st) != 2 {
+			if st := w.statuses("2026-11-28"); st["completed"] != d.Valid || st["failed"] != d.Invalid {
 				t.Errorf("queue = %v, want %d completed in the file and %d failed", st, d.Valid, d.Invalid)
 			}
 			n, err := w.db.Collection("q").CountDocuments(t.Context(), bson.D{{Key: "status", Value: "completed"}, {Key: "metadata.fileId", Value: files[0].ID}})
 			if err != nil || n != int64(d.Valid) {
 				t.Errorf("entries completed in the live file = %d, %v; want %d", n, err, d.Valid)
+			}
+			// The next day's run returns whatever the thawed claim took to the queue, and exports it in its own file.
+			nextNow := day0.AddDate(0, 0, 1).Add(time.Minute)
+			next, err := w.runner(&nextNow, &mu).Run(t.Context(), export.Request{Date: "2026-11-29"})
+			if err != nil || next.Outcome != export.OutcomeExported || next.Summary.EntriesExported != 1 {
+				t.Fatalf("next day = %+v, %v; want the late entry exported", next, err)
+			}
+			if st := w.statuses(""); st["completed"] != d.Valid+1 || st["exporting"] != 0 || st["queued"] != 0 {
+				t.Errorf("queue after the next day = %v, want %d completed and nothing left", st, d.Valid+1)
 			}
 		})
 	}
