@@ -3,6 +3,7 @@ package function
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -21,9 +22,11 @@ import (
 	"github.com/siamledger/ledger-export/internal/csvfile"
 	"github.com/siamledger/ledger-export/internal/drive"
 	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/layout"
 	"github.com/siamledger/ledger-export/internal/lease"
 	"github.com/siamledger/ledger-export/internal/medici"
 	"github.com/siamledger/ledger-export/internal/telemetry"
+	"github.com/siamledger/ledger-export/internal/xlsxfile"
 )
 
 var (
@@ -79,6 +82,7 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger, t
 		Lease: cfg.Lease, BackfillWindow: cfg.BackfillWindow, FilePrefix: cfg.FilePrefix,
 		ChunkSize: cfg.ChunkSize, Fingerprint: cfg.Fingerprint(), Reached: o.Reached,
 		CSV:      csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard},
+		Format:   format(cfg),
 		Logger:   log,
 		Observer: tel.obs,
 	}
@@ -125,8 +129,19 @@ func driveStore(ctx context.Context, cfg config.Config, o Options, tel *observab
 	}
 	return drive.New(ctx, drive.Config{
 		FolderID: cfg.DriveFolderID, SharedDriveID: cfg.DriveSharedDriveID,
-		ChunkSize: cfg.ChunkSize, CallTimeout: cfg.CallTimeout,
+		ChunkSize: cfg.ChunkSize, CallTimeout: cfg.CallTimeout, MIMEType: drive.MIMEType(cfg.OutputFormat),
 	}, opts...)
+}
+
+// format is the file's kind: CSV (the zero Format, with the runner's CSV options) or the streamed XLSX workbook.
+func format(cfg config.Config) export.Format {
+	if cfg.OutputFormat != "xlsx" {
+		return export.Format{}
+	}
+	lay := layout.Default(cfg.MetaColumns)
+	return export.Format{Extension: "xlsx", NewEncoder: func(w io.Writer, date string) export.Encoder {
+		return xlsxfile.NewWriter(w, xlsxfile.Options{Layout: lay, Location: cfg.Location, Date: date})
+	}}
 }
 
 // redact removes a secret from a message.

@@ -45,6 +45,7 @@ type Config struct {
 	MetaColumns    []string
 	FilePrefix     string
 	FormulaGuard   bool
+	OutputFormat   string // the file's format: csv or xlsx
 	HealthWindow   time.Duration
 	BackfillWindow time.Duration
 	CallTimeout    time.Duration
@@ -81,6 +82,7 @@ var Variables = []Variable{
 	{"META_COLUMNS", "", "comma-separated fields of each line's meta written as extra columns"},
 	{"FILE_PREFIX", "ledger-export", "file name prefix: PREFIX_YYYY-MM-DD.csv"},
 	{"CSV_FORMULA_GUARD", "true", "prefix text cells that start like a formula with an apostrophe"},
+	{"OUTPUT_FORMAT", "csv", "the file's format: csv, or xlsx (typed cells, every text exact, a summary sheet; PREFIX_YYYY-MM-DD.xlsx)"},
 	{"HEALTH_WINDOW", "26h", "GET /health answers 503 when no export succeeded within this window"},
 	{"BACKFILL_WINDOW", "1488h", "oldest batch date a request may name, counted back from today (62 days)"},
 	{"CALL_TIMEOUT", "60s", "deadline of each single call to MongoDB, Firestore or Drive metadata"},
@@ -124,6 +126,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BatchSize:              r.integer("BATCH_SIZE", "1000"),
 		FilePrefix:             r.str("FILE_PREFIX", "ledger-export"),
 		FormulaGuard:           r.boolean("CSV_FORMULA_GUARD", "true"),
+		OutputFormat:           r.str("OUTPUT_FORMAT", "csv"),
 		HealthWindow:           r.duration("HEALTH_WINDOW", "26h"),
 		BackfillWindow:         r.duration("BACKFILL_WINDOW", "1488h"),
 		CallTimeout:            r.duration("CALL_TIMEOUT", "60s"),
@@ -197,6 +200,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if !filePrefix.MatchString(c.FilePrefix) {
 		r.fail("FILE_PREFIX", fmt.Sprintf("%q may hold only letters, digits, _ . and -", c.FilePrefix))
 	}
+	if c.OutputFormat != "csv" && c.OutputFormat != "xlsx" {
+		r.fail("OUTPUT_FORMAT", fmt.Sprintf("%q is not csv or xlsx", c.OutputFormat))
+	}
 	if c.HealthWindow < time.Hour {
 		r.fail("HEALTH_WINDOW", "must be at least 1h")
 	}
@@ -246,6 +252,10 @@ func (c Config) Fingerprint() string {
 		strings.Join(c.MetaColumns, ","), strconv.FormatBool(c.FormulaGuard),
 	} {
 		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	if c.OutputFormat != "csv" { // left out for csv, so that the fingerprints of earlier versions stay the same
+		h.Write([]byte(c.OutputFormat))
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]

@@ -67,6 +67,7 @@ func TestFromEnvErrors(t *testing.T) {
 		{"meta twice", "META_COLUMNS", "a,a", "listed twice"},
 		{"plain http endpoint", "DRIVE_ENDPOINT", "http://drive.example.com/", "DRIVE_ENDPOINT"},
 		{"guard", "CSV_FORMULA_GUARD", "maybe", "CSV_FORMULA_GUARD"},
+		{"format", "OUTPUT_FORMAT", "pdf", "OUTPUT_FORMAT \"pdf\" is not csv or xlsx"},
 		{"collection", "QUEUE_COLLECTION", "a$b", "QUEUE_COLLECTION"},
 	}
 	for _, tt := range tests {
@@ -98,5 +99,27 @@ func TestFromEnvMeta(t *testing.T) {
 	c, err := config.FromEnv(env(m))
 	if err != nil || strings.Join(c.MetaColumns, "|") != "invoiceNo|taxId" {
 		t.Errorf("FromEnv(META_COLUMNS) = %q, %v; want [invoiceNo taxId]", c.MetaColumns, err)
+	}
+}
+
+// TestOutputFormat: csv is the default, xlsx is accepted, and the format is part of the fingerprint (a date blocked
+// by a permanent failure in one format is retried in the other) while csv keeps the fingerprint earlier versions
+// computed. Fails if the default changes or the fingerprint ignores the format.
+func TestOutputFormat(t *testing.T) {
+	c, err := config.FromEnv(env(minimal()))
+	if err != nil || c.OutputFormat != "csv" {
+		t.Fatalf("default OUTPUT_FORMAT = %q, %v; want csv", c.OutputFormat, err)
+	}
+	m := minimal()
+	m["OUTPUT_FORMAT"] = "xlsx"
+	x, err := config.FromEnv(env(m))
+	if err != nil || x.OutputFormat != "xlsx" {
+		t.Fatalf("OUTPUT_FORMAT=xlsx = %q, %v", x.OutputFormat, err)
+	}
+	if x.Fingerprint() == c.Fingerprint() {
+		t.Errorf("the fingerprint is the same for csv and xlsx")
+	}
+	if c.Fingerprint() != "e8310a119433f338" {
+		t.Errorf("csv fingerprint = %s, want the one earlier versions computed", c.Fingerprint())
 	}
 }

@@ -394,6 +394,15 @@ func Text(s string) string {
 	return c
 }
 
+// Fit returns s cleaned (see Clean) and capped at MaxCell, without the formula guard, and whether it was cut: the
+// text of a cell in a format that types its cells, such as XLSX, where text can never be a formula.
+func Fit(s string) (string, bool) { return cell(s, false) }
+
+// IsNumber reports whether s has the shape of a number written as one: -?digits[.digits][(e|E)[+-]digits], with
+// at most 400 digits before and after the point and 4 in the exponent. Numeric meta values of that shape are
+// written as numbers.
+func IsNumber(s string) bool { return isNumber(s) }
+
 // cell cleans, caps and, with guard, guards s, and reports whether it was cut.
 func cell(s string, guard bool) (string, bool) {
 	s = Clean(s)

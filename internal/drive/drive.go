@@ -31,6 +31,7 @@ type Config struct {
 	SharedDriveID string        // optional: lists then search that Shared Drive
 	ChunkSize     int           // resumable chunk size, a multiple of 256 KiB
 	CallTimeout   time.Duration // deadline of each metadata call; the upload runs under the caller's deadline
+	MIMEType      string        // the files' content type; empty means text/csv
 }
 
 // Store is a Drive-backed export.Drive.
@@ -104,7 +105,7 @@ func (s *Store) Upload(ctx context.Context, f export.NewFile, body io.Reader, pr
 	meta := &drive.File{
 		Name:     f.Name,
 		Parents:  []string{s.cfg.FolderID},
-		MimeType: "text/csv",
+		MimeType: s.mimeType(),
 		AppProperties: map[string]string{
 			"app":        App,
 			"exportDate": f.Date,
@@ -112,7 +113,7 @@ func (s *Store) Upload(ctx context.Context, f export.NewFile, body io.Reader, pr
 		},
 	}
 	res, err := s.svc.Files.Create(meta).
-		Media(body, googleapi.ChunkSize(s.cfg.ChunkSize), googleapi.ContentType("text/csv")).
+		Media(body, googleapi.ChunkSize(s.cfg.ChunkSize), googleapi.ContentType(s.mimeType())).
 		SupportsAllDrives(true).Fields(fileFields).Context(ctx).Do()
 	if err != nil {
 		if uri, sent, ok := tr.sessionFailure(err); ok {
@@ -153,4 +154,19 @@ func file(f *drive.File) export.File {
 // quote and \\ for a backslash.
 func Quote(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s)
+}
+
+// MIMEType is the content type of an export in the given format (csv or xlsx).
+func MIMEType(format string) string {
+	if format == "xlsx" {
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	return "text/csv"
+}
+
+func (s *Store) mimeType() string {
+	if s.cfg.MIMEType == "" {
+		return "text/csv"
+	}
+	return s.cfg.MIMEType
 }

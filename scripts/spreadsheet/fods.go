@@ -23,6 +23,7 @@ type Cell struct {
 	Value   string // office:value of a float, percentage or currency cell
 	Date    string // office:date-value of a date cell
 	Text    string // the shown text: the cell's paragraphs joined with LF
+	Format  string // the number format, from readers that give it (openpyxl); empty from a .fods
 }
 
 // Empty reports whether the cell holds nothing.

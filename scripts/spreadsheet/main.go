@@ -15,7 +15,11 @@
 // As a control, the same journals are written with the guard off (csvfile.Options.Plain) and must produce formulas:
 // a check that could not see a formula would prove nothing.
 //
-// Usage: go run ./scripts/spreadsheet [-corpus FILE] [-keep DIR] [-report FILE] [-soffice PATH]
+// Then the same journals are written as XLSX (xlsxfile) and read by LibreOffice and by Python's openpyxl, two
+// independent readers; there every payload, number- and date-like ones included, must come back as the exact text
+// (see xlsx.go).
+//
+// Usage: go run ./scripts/spreadsheet [-corpus FILE] [-keep DIR] [-report FILE] [-soffice PATH] [-formats csv,xlsx]
 package main
 
 import (
@@ -92,14 +96,15 @@ func main() {
 	keep := flag.String("keep", "", "directory to keep the CSV and .fods files in (default: a temporary one, removed)")
 	report := flag.String("report", "", "file to write the Markdown protection table to")
 	soffice := flag.String("soffice", "soffice", "LibreOffice's soffice command")
+	formats := flag.String("formats", "csv,xlsx", "the formats to check, comma-separated")
 	flag.Parse()
-	if err := run(*corpus, *keep, *report, *soffice); err != nil {
+	if err := run(*corpus, *keep, *report, *soffice, *formats); err != nil {
 		fmt.Fprintln(os.Stderr, "spreadsheet-check: FAILED:", err)
 		os.Exit(1)
 	}
 }
 
-func run(corpus, keep, report, soffice string) error {
+func run(corpus, keep, report, soffice, formats string) error {
 	start := time.Now()
 	payloads, err := csvtest.Load(corpus)
 	if err != nil {
@@ -142,7 +147,11 @@ func run(corpus, keep, report, soffice string) error {
 
 	var failures []string
 	results := map[string][]classResult{}
-	for i, m := range modes {
+	checkModes := modes
+	if !slices.Contains(strings.Split(formats, ","), "csv") {
+		checkModes = nil
+	}
+	for i, m := range checkModes {
 		out := filepath.Join(dir, fmt.Sprintf("mode%d", i+1))
 		if err := convert(bin, m, out, files["guarded"], files["plain"]); err != nil {
 			return fmt.Errorf("%s: %w", m.name, err)
@@ -163,12 +172,25 @@ func run(corpus, keep, report, soffice string) error {
 		fmt.Printf("spreadsheet-check: [%s] %d cells checked, %d formulas, %d text cells converted to numbers or dates; without the guard: %d formulas\n",
 			m.name, c.checked, c.formulas, c.converted, formulas)
 	}
-	if report != "" {
+	if report != "" && checkModes != nil {
 		if err := os.WriteFile(report, []byte(table(results[modes[0].name])), 0o644); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 	}
-	printTable(results[modes[0].name])
+	if checkModes != nil {
+		printTable(results[modes[0].name])
+	}
+	if slices.Contains(strings.Split(formats, ","), "xlsx") {
+		python, err := findPython()
+		if err != nil {
+			return err
+		}
+		typed, err := checkXLSX(bin, python, dir, payloads, journals)
+		if err != nil {
+			return fmt.Errorf("xlsx: %w", err)
+		}
+		failures = append(failures, typed...)
+	}
 	if len(failures) > 0 {
 		const show = 400
 		for _, f := range failures[:min(show, len(failures))] {
@@ -179,7 +201,7 @@ func run(corpus, keep, report, soffice string) error {
 		}
 		return fmt.Errorf("%d problems", len(failures))
 	}
-	fmt.Printf("spreadsheet-check: passed: %d payloads × 3 columns × %d import settings, no formula, in %s\n",
+	fmt.Printf("spreadsheet-check: passed: %d payloads × 3 columns × %d CSV import settings and the XLSX in LibreOffice and openpyxl, no formula, every XLSX text exact, in %s\n",
 		len(payloads), len(modes), time.Since(start).Round(time.Second))
 	return nil
 }
@@ -289,7 +311,7 @@ func convert(bin string, m mode, out string, files ...string) error {
 		return fmt.Errorf("soffice %s: %w\n%s", strings.Join(args, " "), err, log.String())
 	}
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".csv") + ".fods"
+		name := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)) + ".fods"
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 			return fmt.Errorf("soffice wrote no %s: %w\n%s", name, err, log.String())
 		}
