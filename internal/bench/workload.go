@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -160,27 +161,46 @@ func (w *Workload) Pages(fn func(medici.Page) error) error {
 	}
 }
 
-// Queue returns a medici.Memory serving the workload. Its pages reuse one buffer: Memory maps a page before it
-// asks for the next, and the mapped values own their bytes.
+// Queue returns a medici.Memory serving the workload. A page's documents live in an arena that Memory gives back
+// when it is done with them (the mapped values own their bytes), so a read takes the memory of the pages it holds
+// (medici.ReadAhead at most), whatever the number of entries.
 func (w *Workload) Queue(m medici.Mapper) *medici.Memory {
-	var arena []byte
+	var (
+		mu   sync.Mutex
+		free [][]byte
+	)
 	return &medici.Memory{
 		Entries: int64(w.Entries),
 		Mapper:  m,
 		Pages: func(_ context.Context, i int) (medici.Page, error) {
-			var p medici.Page
-			p, arena = w.page(i, arena[:0])
+			var arena []byte
+			mu.Lock()
+			if n := len(free); n > 0 {
+				arena, free = free[n-1], free[:n-1]
+			}
+			mu.Unlock()
+			p, arena := w.page(i, arena[:0])
+			p.Last = (i+1)*w.pageSize() >= w.Entries
+			p.Release = func() {
+				mu.Lock()
+				free = append(free, arena)
+				mu.Unlock()
+			}
 			return p, nil
 		},
 	}
 }
 
+func (w *Workload) pageSize() int {
+	if w.PageSize <= 0 {
+		return 1000
+	}
+	return w.PageSize
+}
+
 // page makes the i-th page in arena and returns it with the arena, grown if it had to.
 func (w *Workload) page(i int, arena []byte) (medici.Page, []byte) {
-	size := w.PageSize
-	if size <= 0 {
-		size = 1000
-	}
+	size := w.pageSize()
 	first, last := i*size, min((i+1)*size, w.Entries)
 	if first >= last {
 		return medici.Page{}, arena

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/siamledger/ledger-export/internal/export"
 )
@@ -15,21 +17,34 @@ import (
 // journals they name, and those journals' lines, the last two in any order.
 type Page struct {
 	Queue, Journals, Lines []bson.Raw
+	// Last says that no page follows, so Memory does not ask for one (as Store's one entry more than a page tells
+	// it). Without it Memory asks, and a page without queue entries ends the batch.
+	Last bool
+	// Release, when set, is called once Memory is done with the page's documents, so that their memory can serve
+	// another page.
+	Release func()
 }
 
 // Memory is an export.Queue whose documents come from a function instead of MongoDB. Each page goes through the
-// same mapping and assembly as Store's, so a benchmark of the export measures everything but the database. It
-// keeps the outcome counts a MongoDB queue would store; claims and marks change nothing else.
+// same read pipeline, mapping and assembly as Store's, so a benchmark of the export measures everything but the
+// database. It keeps the outcome counts a MongoDB queue would store; claims and marks change nothing else.
+//
+// With Latency set, every call that would be a round trip to MongoDB waits that long first, as Store's would on a
+// network: each page's queue, journals and lines queries (a Store's finds never need a getMore), the aggregation
+// that finds journals queued twice, the claim, each mark, the counts and the export log.
 type Memory struct {
 	// Pages returns the i-th page (from 0) of a batch. A page without queue entries ends the batch. Memory is done
-	// with a page's documents when it asks for the next page (the mapped values own their bytes), so Pages may
-	// reuse their memory.
+	// with a page's documents when it calls the page's Release (the mapped values own their bytes); pages are
+	// asked for in order, one at a time, while earlier ones may still be mapped.
 	Pages func(ctx context.Context, i int) (Page, error)
 	// Entries is how many entries Claim reports.
 	Entries int64
 	// Mapper maps the documents, as Options.Mapper does for Store.
 	Mapper Mapper
+	// Latency is the round trip each query and update pays; zero for none.
+	Latency time.Duration
 
+	trips    atomic.Int64
 	mu       sync.Mutex
 	failed   int64
 	marks    int // MarkFailed calls
@@ -38,11 +53,35 @@ type Memory struct {
 
 var _ export.Queue = (*Memory)(nil)
 
+// roundTrip counts a round trip and waits Latency, or until ctx ends.
+func (m *Memory) roundTrip(ctx context.Context) error {
+	m.trips.Add(1)
+	if m.Latency <= 0 {
+		return nil
+	}
+	t := time.NewTimer(m.Latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// RoundTrips reports how many round trips Memory has paid: the commands a MongoDB queue would have sent.
+func (m *Memory) RoundTrips() int64 { return m.trips.Load() }
+
 // Claim changes nothing: the pages are the batch.
-func (m *Memory) Claim(context.Context, export.Batch, time.Time) error { return nil }
+func (m *Memory) Claim(ctx context.Context, _ export.Batch, _ time.Time) error {
+	return m.roundTrip(ctx)
+}
 
 // Count reports Entries, less the failures marked so far as failed, or as completed once MarkExported ran.
-func (m *Memory) Count(context.Context, string, int64) (export.Counts, error) {
+func (m *Memory) Count(ctx context.Context, _ string, _ int64) (export.Counts, error) {
+	if err := m.roundTrip(ctx); err != nil {
+		return export.Counts{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.exported {
@@ -51,37 +90,88 @@ func (m *Memory) Count(context.Context, string, int64) (export.Counts, error) {
 	return export.Counts{Exporting: m.Entries - m.failed, Failed: m.failed}, nil
 }
 
-// Read calls fn with each page's entries, mapped and joined as Store.Read does.
+// Read calls fn with each page's entries, read, mapped and joined as Store.Read does. Memory finds no journal
+// queued twice (the round trip of Store's aggregation is paid all the same).
 func (m *Memory) Read(ctx context.Context, _ export.Batch, fn func([]export.Entry) error) error {
-	for i := 0; ; i++ {
-		p, err := m.Pages(ctx, i)
-		if err != nil {
-			return fmt.Errorf("read page %d: %w", i, err)
-		}
-		if len(p.Queue) == 0 {
-			return nil
-		}
-		a := newAssembler(m.Mapper, len(p.Queue))
-		for _, raw := range p.Queue {
-			a.entry(raw)
-		}
-		if a.err != nil {
-			return fmt.Errorf("read page %d: %w", i, a.err)
-		}
-		for _, raw := range p.Journals {
-			a.journal(raw)
-		}
-		for _, raw := range p.Lines {
-			a.line(raw)
-		}
-		if err := fn(a.finish()); err != nil {
-			return err
-		}
+	if err := m.roundTrip(ctx); err != nil {
+		return fmt.Errorf("find journals queued twice: %w", err)
+	}
+	src := &memorySource{m: m, pages: map[int]Page{}}
+	return readPages(ctx, src, m.Mapper, memoryPageSize, nil, fn, func(i int, err error) error {
+		return fmt.Errorf("read page %d: %w", i, err)
+	})
+}
+
+// memoryPageSize is the room an assembler makes for a page of Memory's, which has no fixed size: BATCH_SIZE's
+// largest.
+const memoryPageSize = 1000
+
+// memorySource is the source of one Memory read. The chain asks for pages in order; a page's documents stay until
+// its journals and lines are mapped.
+type memorySource struct {
+	m     *Memory
+	mu    sync.Mutex
+	pages map[int]Page
+}
+
+func (s *memorySource) queue(ctx context.Context, i int, _ *bson.RawValue, fn func(bson.Raw)) (bool, error) {
+	if err := s.m.roundTrip(ctx); err != nil {
+		return false, err
+	}
+	p, err := s.m.Pages(ctx, i)
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	s.pages[i] = p
+	s.mu.Unlock()
+	for _, raw := range p.Queue {
+		fn(raw)
+	}
+	return len(p.Queue) > 0 && !p.Last, nil
+}
+
+func (s *memorySource) page(i int) Page {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pages[i]
+}
+
+func (s *memorySource) journals(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {
+	if err := s.m.roundTrip(ctx); err != nil {
+		return err
+	}
+	for _, raw := range s.page(i).Journals {
+		fn(raw)
+	}
+	return nil
+}
+
+func (s *memorySource) lines(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {
+	if err := s.m.roundTrip(ctx); err != nil {
+		return err
+	}
+	for _, raw := range s.page(i).Lines {
+		fn(raw)
+	}
+	return nil
+}
+
+func (s *memorySource) done(i int) {
+	s.mu.Lock()
+	p, ok := s.pages[i]
+	delete(s.pages, i)
+	s.mu.Unlock()
+	if ok && p.Release != nil {
+		p.Release()
 	}
 }
 
 // MarkFailed counts the failures.
-func (m *Memory) MarkFailed(_ context.Context, _ export.Batch, failures []export.Failure, _ time.Time) error {
+func (m *Memory) MarkFailed(ctx context.Context, _ export.Batch, failures []export.Failure, _ time.Time) error {
+	if err := m.roundTrip(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.failed += int64(len(failures))
@@ -90,7 +180,10 @@ func (m *Memory) MarkFailed(_ context.Context, _ export.Batch, failures []export
 }
 
 // MarkExported reports the entries not failed, the first time only, as a queue would.
-func (m *Memory) MarkExported(context.Context, export.Batch, export.File, time.Time) (int64, error) {
+func (m *Memory) MarkExported(ctx context.Context, _ export.Batch, _ export.File, _ time.Time) (int64, error) {
+	if err := m.roundTrip(ctx); err != nil {
+		return 0, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.exported {
@@ -101,19 +194,25 @@ func (m *Memory) MarkExported(context.Context, export.Batch, export.File, time.T
 }
 
 // Release changes nothing.
-func (m *Memory) Release(context.Context, export.Batch) (int64, error) { return 0, nil }
+func (m *Memory) Release(ctx context.Context, _ export.Batch) (int64, error) {
+	return 0, m.roundTrip(ctx)
+}
 
 // LogExport changes nothing.
-func (m *Memory) LogExport(context.Context, export.Summary, time.Time) error { return nil }
+func (m *Memory) LogExport(ctx context.Context, _ export.Summary, _ time.Time) error {
+	return m.roundTrip(ctx)
+}
 
 // IDs lists nothing: Memory's read and claim never differ.
-func (m *Memory) IDs(context.Context, string, int64, func(string) error) error { return nil }
+func (m *Memory) IDs(ctx context.Context, _ string, _ int64, _ func(string) error) error {
+	return m.roundTrip(ctx)
+}
 
 // Pending reports no date: Memory holds one batch, which the caller exports.
-func (m *Memory) Pending(context.Context) ([]string, error) { return nil, nil }
+func (m *Memory) Pending(ctx context.Context) ([]string, error) { return nil, m.roundTrip(ctx) }
 
 // Unclaimable reports none.
-func (m *Memory) Unclaimable(context.Context) (int64, error) { return 0, nil }
+func (m *Memory) Unclaimable(ctx context.Context) (int64, error) { return 0, m.roundTrip(ctx) }
 
 // FailureMarks reports how many times MarkFailed was called: the update commands a MongoDB queue would have sent.
 func (m *Memory) FailureMarks() int {
