@@ -166,12 +166,17 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, info *reqInf
 		writeError(w, errInvalidParam("q"))
 		return
 	}
+	shared, mine, apiErr := s.listScope(r)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 
 	s.mu.Lock()
 	var hits []*fileRec
 	if inDrive {
 		for _, f := range s.files {
-			if match(f) {
+			if in := s.inSharedDrive(f); (in && shared || !in && mine) && match(f) {
 				hits = append(hits, f)
 			}
 		}
@@ -263,6 +268,12 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, info *reqInfo, op
 	if err := validateCommon(r); err != nil {
 		writeError(w, err)
 		return false
+	}
+	if op == OpGet || op == OpUpdate || op == OpDelete {
+		if err := s.sharedFileRequest(r, strings.TrimPrefix(r.URL.Path, apiFiles+"/")); err != nil {
+			writeError(w, err)
+			return false
+		}
 	}
 	return true
 }

@@ -64,8 +64,15 @@
 //
 //   - There is no authentication, no permissions, no users, no sharing and no
 //     quota; 401, 403 and 429 happen only as injected faults.
-//   - There are no shared drives: driveId and corpora are validated but do
-//     not filter, and every file is in the single space "drive".
+//   - Shared drives: by default every folder is in My Drive, where driveId
+//     and corpora are validated but do not filter. With Options.SharedDrive
+//     the folders and the files under them are in that one shared drive,
+//     with Drive's rules (shared.go): without supportsAllDrives=true a
+//     request naming such a file answers 404 notFound, and files.list
+//     returns them only with includeItemsFromAllDrives=true,
+//     supportsAllDrives=true and corpora=drive with the drive's id (or
+//     corpora=allDrives). There are no drives API, members or roles, and
+//     files carry no driveId field.
 //   - The q grammar covers name (=, !=, contains), mimeType (=, !=,
 //     contains), 'ID' in parents, trashed (= or !=), createdTime and
 //     modifiedTime (comparisons with an RFC 3339 value), appProperties and

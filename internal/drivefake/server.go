@@ -48,6 +48,16 @@ type Options struct {
 	// re-sent chunk that overlaps bytes already received is accepted without
 	// comparing them. Discard cannot be combined with Dir.
 	Discard bool
+
+	// SharedDrive, when set, is the id of a shared drive that holds the
+	// folders of Folders and every file created under them, with Drive's
+	// rules for shared drives (see shared.go): a request naming such a file
+	// without supportsAllDrives=true answers 404 notFound, and files.list
+	// returns them only with includeItemsFromAllDrives=true,
+	// supportsAllDrives=true and corpora=drive with this driveId (or
+	// corpora=allDrives). When empty, the folders are in My Drive, where
+	// those parameters are accepted and change nothing.
+	SharedDrive string
 }
 
 // DefaultSessionTTL is the lifetime of a resumable session when
@@ -90,14 +100,16 @@ type Server struct {
 	now     func() time.Time
 	ttl     time.Duration
 	folders map[string]bool
-	store   *diskStore // nil when memory only
-	discard bool       // Options.Discard
-	bufs    sync.Pool  // *[]byte request bodies of resumable chunks, reused
-	srv     *http.Server
-	url     string
-	client  *http.Client
-	tr      *http.Transport
-	closed  chan struct{}
+	// sharedDrive is Options.SharedDrive.
+	sharedDrive string
+	store       *diskStore // nil when memory only
+	discard     bool       // Options.Discard
+	bufs        sync.Pool  // *[]byte request bodies of resumable chunks, reused
+	srv         *http.Server
+	url         string
+	client      *http.Client
+	tr          *http.Transport
+	closed      chan struct{}
 
 	lifeMu   sync.Mutex // guards closing, and inflight.Add against Wait
 	closing  bool
@@ -116,12 +128,13 @@ type Server struct {
 // Call Close when done.
 func NewServer(opts Options) (*Server, error) {
 	s := &Server{
-		now:      opts.Now,
-		ttl:      opts.SessionTTL,
-		folders:  map[string]bool{},
-		closed:   make(chan struct{}),
-		files:    map[string]*fileRec{},
-		sessions: map[string]*session{},
+		now:         opts.Now,
+		ttl:         opts.SessionTTL,
+		folders:     map[string]bool{},
+		sharedDrive: opts.SharedDrive,
+		closed:      make(chan struct{}),
+		files:       map[string]*fileRec{},
+		sessions:    map[string]*session{},
 	}
 	if s.now == nil {
 		s.now = time.Now

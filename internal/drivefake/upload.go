@@ -87,8 +87,13 @@ func parseMeta(b []byte) (createMeta, *apiError) {
 	return m, nil
 }
 
-// checkMeta validates metadata for a new file. s.mu must be held.
-func (s *Server) checkMeta(m createMeta) *apiError {
+// checkMeta validates metadata for a new file; r is the request that creates it. s.mu must be held.
+func (s *Server) checkMeta(r *http.Request, m createMeta) *apiError {
+	for _, p := range m.Parents { // in the Shared Drive mode every folder is in the shared drive
+		if err := s.sharedFileRequest(r, p); err != nil {
+			return err
+		}
+	}
 	if err := s.checkParents(m.Parents); err != nil {
 		return err
 	}
@@ -230,7 +235,7 @@ func (s *Server) handleInitiate(w http.ResponseWriter, r *http.Request, info *re
 	}
 
 	s.mu.Lock()
-	apiErr = s.checkMeta(meta)
+	apiErr = s.checkMeta(r, meta)
 	if apiErr == nil && s.store != nil {
 		if err := s.store.saveSession(sess, []byte{}); err != nil {
 			apiErr = errBackend(err)
@@ -565,7 +570,7 @@ func (s *Server) handleMultipart(w http.ResponseWriter, r *http.Request, info *r
 		writeError(w, apiErr)
 		return
 	}
-	s.createAndWrite(w, meta, parts[1], mediaType, mask)
+	s.createAndWrite(w, r, meta, parts[1], mediaType, mask)
 }
 
 // handleMedia creates an untitled file from the request body:
@@ -579,7 +584,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request, info *reqIn
 	if err != nil {
 		return // the client went away
 	}
-	s.createAndWrite(w, createMeta{}, content, r.Header.Get("Content-Type"), mask)
+	s.createAndWrite(w, r, createMeta{}, content, r.Header.Get("Content-Type"), mask)
 }
 
 // handleCreate creates a file from metadata only: POST /drive/v3/files.
@@ -597,12 +602,12 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, info *reqI
 		writeError(w, apiErr)
 		return
 	}
-	s.createAndWrite(w, meta, nil, "", mask)
+	s.createAndWrite(w, r, meta, nil, "", mask)
 }
 
-func (s *Server) createAndWrite(w http.ResponseWriter, meta createMeta, content []byte, mediaType string, mask fieldMask) {
+func (s *Server) createAndWrite(w http.ResponseWriter, r *http.Request, meta createMeta, content []byte, mediaType string, mask fieldMask) {
 	s.mu.Lock()
-	apiErr := s.checkMeta(meta)
+	apiErr := s.checkMeta(r, meta)
 	var f *fileRec
 	if apiErr == nil {
 		f, apiErr = s.newFile(meta, content, mediaType)
