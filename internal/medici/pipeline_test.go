@@ -1,0 +1,315 @@
+package medici
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/siamledger/ledger-export/internal/export"
+)
+
+// testPages makes n pages of raw documents with every case the assembly handles: entries whose journal is
+// missing, a malformed line, a journal document twice (the last wins), a line of a journal not on the page, an
+// entry marked failed earlier, a reference as a hex string, an entry without entryId; journals and lines come in
+// a shuffled order, and lines out of _id order.
+func testPages(t *testing.T, n, size int, seed uint64) []Page {
+	t.Helper()
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	marshal := func(d bson.D) bson.Raw {
+		b, err := bson.Marshal(d)
+		if err != nil {
+			t.Fatalf("bson.Marshal: %v", err)
+		}
+		return b
+	}
+	at := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
+	var pages []Page
+	e := 0
+	for range n {
+		var p Page
+		for range size {
+			e++
+			qid := fmt.Sprintf("q%08d", e) // string ids: _id order is entry order
+			jid := primitive.NewObjectID()
+			ref := any(jid)
+			switch {
+			case e%17 == 3:
+				ref = jid.Hex()
+			case e%29 == 5:
+				ref = nil
+			}
+			q := bson.D{{Key: "_id", Value: qid}, {Key: "status", Value: StatusExporting}}
+			if ref != nil {
+				q = append(q, bson.E{Key: "entryId", Value: ref})
+			}
+			if e%23 == 7 {
+				q[1].Value = StatusFailed
+				q = append(q, bson.E{Key: "error", Value: "unbalanced"})
+			}
+			p.Queue = append(p.Queue, marshal(q))
+			if e%13 == 4 {
+				continue // the journal is missing
+			}
+			journal := bson.D{{Key: "_id", Value: jid}, {Key: "datetime", Value: at}, {Key: "memo", Value: fmt.Sprintf("journal %d", e)}, {Key: "book", Value: "b"}}
+			p.Journals = append(p.Journals, marshal(journal))
+			if e%19 == 2 {
+				journal[2].Value = "the last of two"
+				p.Journals = append(p.Journals, marshal(journal))
+			}
+			for k := range 1 + rnd.IntN(4) {
+				line := bson.D{{Key: "_id", Value: fmt.Sprintf("l%08d-%d", e, k)}, {Key: "_journal", Value: jid},
+					{Key: "accounts", Value: "Assets:Cash"}, {Key: "datetime", Value: at}, {Key: "debit", Value: float64(k)}, {Key: "credit", Value: 1.5}}
+				if e%31 == 9 && k == 0 {
+					line = line[:2] // no accounts: the journal fails
+				}
+				p.Lines = append(p.Lines, marshal(line))
+			}
+			if e%37 == 1 {
+				p.Lines = append(p.Lines, marshal(bson.D{{Key: "_id", Value: "stray"}, {Key: "_journal", Value: primitive.NewObjectID()},
+					{Key: "accounts", Value: "x"}, {Key: "datetime", Value: at}, {Key: "debit", Value: 1.0}, {Key: "credit", Value: 0.0}}))
+			}
+		}
+		rnd.Shuffle(len(p.Journals), func(i, j int) { p.Journals[i], p.Journals[j] = p.Journals[j], p.Journals[i] })
+		rnd.Shuffle(len(p.Lines), func(i, j int) { p.Lines[i], p.Lines[j] = p.Lines[j], p.Lines[i] })
+		pages = append(pages, p)
+	}
+	return pages
+}
+
+// sequential assembles the pages one at a time, as Store.Read did before its pipeline: the reference.
+func sequential(m Mapper, pages []Page) [][]export.Entry {
+	var (
+		out  [][]export.Entry
+		last bson.RawValue
+	)
+	for _, p := range pages {
+		a := newAssembler(m, len(p.Queue))
+		a.last = last
+		for _, raw := range p.Queue {
+			a.entry(raw)
+		}
+		for _, raw := range p.Journals {
+			a.journal(raw)
+		}
+		for _, raw := range p.Lines {
+			a.line(raw)
+		}
+		out = append(out, a.finish())
+		last = a.last
+	}
+	return out
+}
+
+// jittery serves pages with a random delay on every query, so that pages finish mapping out of order; it counts
+// the pages held (queried but not yet handed back by fn) and fails the test if a query runs after the read ended.
+type jittery struct {
+	t       *testing.T
+	pages   []Page
+	failAt  int // the page whose lines query fails; -1 for none
+	rnd     func() time.Duration
+	ended   atomic.Bool
+	running atomic.Int64
+	queried atomic.Int64
+}
+
+func (s *jittery) call(ctx context.Context) error {
+	if s.ended.Load() {
+		s.t.Error("a query ran after readPages returned")
+	}
+	s.running.Add(1)
+	defer s.running.Add(-1)
+	select {
+	case <-time.After(s.rnd()):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *jittery) queue(ctx context.Context, i int, _ *bson.RawValue, fn func(bson.Raw)) (bool, error) {
+	if err := s.call(ctx); err != nil {
+		return false, err
+	}
+	s.queried.Add(1)
+	for _, raw := range s.pages[i].Queue {
+		fn(raw)
+	}
+	return i+1 < len(s.pages), nil
+}
+
+func (s *jittery) journals(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {
+	if err := s.call(ctx); err != nil {
+		return err
+	}
+	for _, raw := range s.pages[i].Journals {
+		fn(raw)
+	}
+	return nil
+}
+
+func (s *jittery) lines(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {
+	if err := s.call(ctx); err != nil {
+		return err
+	}
+	if i == s.failAt {
+		return errLines
+	}
+	for _, raw := range s.pages[i].Lines {
+		fn(raw)
+	}
+	return nil
+}
+
+func (*jittery) done(int) {}
+
+var errLines = errors.New("lines query failed")
+
+func newJittery(t *testing.T, pages []Page, seed uint64) *jittery {
+	var mu sync.Mutex
+	rnd := rand.New(rand.NewPCG(seed, 2))
+	return &jittery{t: t, pages: pages, failAt: -1, rnd: func() time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Duration(rnd.IntN(2000)) * time.Microsecond
+	}}
+}
+
+// The pipelined read must hand fn exactly the pages a read of one page at a time makes, in the same order, however
+// the pages' queries finish: otherwise the file's bytes would depend on timing. A pipeline that delivered pages as
+// they finish, joined lines before all journals were in, or mapped a duplicate journal in the wrong order fails
+// here.
+func TestReadPagesEqualsOnePageAtATime(t *testing.T) {
+	m := Mapper{Location: time.UTC}
+	for seed := range uint64(5) {
+		pages := testPages(t, 12, 40, seed)
+		want := sequential(m, pages)
+		src := newJittery(t, pages, seed)
+		var (
+			got  [][]export.Entry
+			held int64
+		)
+		err := readPages(t.Context(), src, m, 40, nil, func(p []export.Entry) error {
+			held = max(held, src.queried.Load()-int64(len(got)))
+			got = append(got, p)
+			return nil
+		}, func(i int, err error) error { return fmt.Errorf("page %d: %w", i, err) })
+		src.ended.Store(true)
+		if err != nil {
+			t.Fatalf("seed %d: readPages() = %v", seed, err)
+		}
+		if held > ReadAhead {
+			t.Errorf("seed %d: %d pages held at once, want at most ReadAhead (%d)", seed, held, ReadAhead)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("seed %d: %d pages, want %d", seed, len(got), len(want))
+		}
+		for i := range want {
+			if !reflect.DeepEqual(render(got[i]), render(want[i])) {
+				t.Errorf("seed %d, page %d:\n got %v\nwant %v", seed, i, render(got[i]), render(want[i]))
+			}
+		}
+	}
+}
+
+// render shows an entry with its error as text, so that errors made by different calls compare by what they say.
+func render(p []export.Entry) []string {
+	var out []string
+	for _, e := range p {
+		errText := ""
+		if e.Err != nil {
+			errText = e.Err.Error()
+		}
+		out = append(out, fmt.Sprintf("%s %s %v %q marked=%v %+v", e.ID, e.JournalID, e.Key, errText, e.Marked, e.Journal))
+	}
+	return out
+}
+
+// A failed query stops the read at its page: fn has every page before it and none after, the error names the
+// page, and nothing of the read runs once readPages returns. A pipeline that skipped the failed page, reported a
+// later page's error, or left queries running fails here.
+func TestReadPagesStopsAtTheFirstFailedPage(t *testing.T) {
+	m := Mapper{Location: time.UTC}
+	pages := testPages(t, 10, 20, 7)
+	src := newJittery(t, pages, 7)
+	src.failAt = 4
+	delivered := 0
+	err := readPages(t.Context(), src, m, 20, nil, func([]export.Entry) error {
+		delivered++
+		return nil
+	}, func(i int, err error) error { return fmt.Errorf("page %d: %w", i, err) })
+	src.ended.Store(true)
+	if !errors.Is(err, errLines) || err.Error() != "page 4: "+errLines.Error() || delivered != 4 {
+		t.Errorf("readPages() = %v after %d pages, want page 4's error after 4 pages", err, delivered)
+	}
+	if n := src.running.Load(); n != 0 {
+		t.Errorf("%d queries still running after readPages returned", n)
+	}
+
+	// fn's own error is returned as is, and stops the read too.
+	stop := errors.New("stop")
+	src = newJittery(t, pages, 8)
+	delivered = 0
+	err = readPages(t.Context(), src, m, 20, nil, func([]export.Entry) error {
+		delivered++
+		if delivered == 2 {
+			return stop
+		}
+		return nil
+	}, func(i int, err error) error { return fmt.Errorf("page %d: %w", i, err) })
+	src.ended.Store(true)
+	if err != stop || delivered != 2 {
+		t.Errorf("readPages() = %v after %d pages, want fn's error after 2", err, delivered)
+	}
+}
+
+// Memory pays a round trip for each query Store would send: the aggregation for journals queued twice, then three
+// per page, with no query after a page marked Last; and it gives every page back. A Memory that read a page
+// without paying for it would make the latency rows of make bench too fast.
+func TestMemoryRoundTripsAndRelease(t *testing.T) {
+	pages := testPages(t, 5, 30, 3)
+	var released atomic.Int64
+	m := &Memory{Mapper: Mapper{Location: time.UTC}, Latency: time.Millisecond, Pages: func(_ context.Context, i int) (Page, error) {
+		if i >= len(pages) {
+			t.Errorf("Memory asked for page %d after the last", i)
+			return Page{}, nil
+		}
+		p := pages[i]
+		p.Last = i == len(pages)-1
+		p.Release = func() { released.Add(1) }
+		return p, nil
+	}}
+	var got [][]export.Entry
+	if err := m.Read(t.Context(), export.Batch{}, func(p []export.Entry) error {
+		got = append(got, p)
+		return nil
+	}); err != nil {
+		t.Fatalf("Read() = %v", err)
+	}
+	want := sequential(m.Mapper, pages)
+	if !reflect.DeepEqual(len(got), len(want)) {
+		t.Fatalf("Read() gave %d pages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(render(got[i]), render(want[i])) {
+			t.Errorf("page %d differs from a read one page at a time", i)
+		}
+	}
+	if n := m.RoundTrips(); n != 1+3*int64(len(pages)) {
+		t.Errorf("RoundTrips() = %d, want %d (1 + 3 per page)", n, 1+3*len(pages))
+	}
+	if n := released.Load(); n != int64(len(pages)) {
+		t.Errorf("%d pages released, want %d", n, len(pages))
+	}
+	if err := m.Claim(t.Context(), export.Batch{}, time.Now()); err != nil || m.RoundTrips() != 2+3*int64(len(pages)) {
+		t.Errorf("Claim() = %v, round trips %d: want the claim to pay one", err, m.RoundTrips())
+	}
+}
