@@ -22,7 +22,6 @@ import (
 	"github.com/siamledger/ledger-export/internal/csvfile"
 	"github.com/siamledger/ledger-export/internal/drive"
 	"github.com/siamledger/ledger-export/internal/export"
-	"github.com/siamledger/ledger-export/internal/layout"
 	"github.com/siamledger/ledger-export/internal/lease"
 	"github.com/siamledger/ledger-export/internal/medici"
 	"github.com/siamledger/ledger-export/internal/telemetry"
@@ -81,7 +80,7 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger, t
 		Now: o.Now, Location: cfg.Location, CutoffHour: cfg.CutoffHour, CutoffMinute: cfg.CutoffMinute,
 		Lease: cfg.Lease, BackfillWindow: cfg.BackfillWindow, FilePrefix: cfg.FilePrefix,
 		ChunkSize: cfg.ChunkSize, Fingerprint: cfg.Fingerprint(), Reached: o.Reached,
-		CSV:      csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard},
+		CSV:      csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard, Layout: cfg.Layout},
 		Format:   format(cfg),
 		Logger:   log,
 		Observer: tel.obs,
@@ -138,9 +137,8 @@ func format(cfg config.Config) export.Format {
 	if cfg.OutputFormat != "xlsx" {
 		return export.Format{}
 	}
-	lay := layout.Default(cfg.MetaColumns)
 	return export.Format{Extension: "xlsx", NewEncoder: func(w io.Writer, date string) export.Encoder {
-		return xlsxfile.NewWriter(w, xlsxfile.Options{Layout: lay, Location: cfg.Location, Date: date})
+		return xlsxfile.NewWriter(w, xlsxfile.Options{Layout: cfg.Layout, Location: cfg.Location, Date: date})
 	}}
 }
 

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/siamledger/ledger-export/internal/layout"
 )
 
 // Config is everything one export needs to know.
@@ -45,7 +47,9 @@ type Config struct {
 	MetaColumns    []string
 	FilePrefix     string
 	FormulaGuard   bool
-	OutputFormat   string // the file's format: csv or xlsx
+	OutputFormat   string        // the file's format: csv or xlsx
+	Layout         layout.Layout // the file's columns (LAYOUT), checked at start-up
+	LayoutSpec     string        // LAYOUT as given, for the fingerprint
 	HealthWindow   time.Duration
 	BackfillWindow time.Duration
 	CallTimeout    time.Duration
@@ -83,6 +87,7 @@ var Variables = []Variable{
 	{"FILE_PREFIX", "ledger-export", "file name prefix: PREFIX_YYYY-MM-DD.csv"},
 	{"CSV_FORMULA_GUARD", "true", "prefix text cells that start like a formula with an apostrophe"},
 	{"OUTPUT_FORMAT", "csv", "the file's format: csv, or xlsx (typed cells, every text exact, a summary sheet; PREFIX_YYYY-MM-DD.xlsx)"},
+	{"LAYOUT", "default", "the file's columns: default (today's columns), a preset for an accounting package's journal import (xero-manual-journal, quickbooks-journal-entry), or a JSON layout; see internal/layout/README.md"},
 	{"HEALTH_WINDOW", "26h", "GET /health answers 503 when no export succeeded within this window"},
 	{"BACKFILL_WINDOW", "1488h", "oldest batch date a request may name, counted back from today (62 days)"},
 	{"CALL_TIMEOUT", "60s", "deadline of each single call to MongoDB, Firestore or Drive metadata"},
@@ -236,6 +241,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.MetaColumns = append(c.MetaColumns, f)
 		}
 	}
+	c.LayoutSpec = r.str("LAYOUT", "default")
+	if lay, err := layout.Parse(c.LayoutSpec, c.MetaColumns); err != nil {
+		r.fail("LAYOUT", err.Error())
+	} else {
+		c.Layout = lay
+	}
 	if err := errors.Join(r.errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
@@ -254,8 +265,12 @@ func (c Config) Fingerprint() string {
 		h.Write([]byte(v))
 		h.Write([]byte{0})
 	}
-	if c.OutputFormat != "csv" { // left out for csv, so that the fingerprints of earlier versions stay the same
+	// The format and the layout are left out at their defaults, so that the fingerprints of earlier versions stay
+	// the same.
+	if c.OutputFormat != "csv" || c.LayoutSpec != "default" {
 		h.Write([]byte(c.OutputFormat))
+		h.Write([]byte{0})
+		h.Write([]byte(c.LayoutSpec))
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]

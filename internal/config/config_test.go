@@ -68,6 +68,12 @@ func TestFromEnvErrors(t *testing.T) {
 		{"plain http endpoint", "DRIVE_ENDPOINT", "http://drive.example.com/", "DRIVE_ENDPOINT"},
 		{"guard", "CSV_FORMULA_GUARD", "maybe", "CSV_FORMULA_GUARD"},
 		{"format", "OUTPUT_FORMAT", "pdf", "OUTPUT_FORMAT \"pdf\" is not csv or xlsx"},
+		{"layout unknown", "LAYOUT", "sage", `LAYOUT "sage" is not default, a preset`},
+		{"layout column", "LAYOUT", `{"columns":[{"header":"A","field":"acount"}]}`, `LAYOUT column 1 ("A"): unknown field "acount"`},
+		{"layout duplicate", "LAYOUT", `{"columns":[{"header":"Ref","field":"journal_id"},{"header":"ref","field":"line_id"}]}`, `LAYOUT column 2 ("ref"): duplicate header "ref"`},
+		{"layout date", "LAYOUT", `{"columns":[{"header":"Date","field":"posted_at"}],"dateFormat":"02/01"}`, `LAYOUT date format "02/01" loses the date`},
+		{"layout meta", "LAYOUT", `{"columns":[{"header":"Inv","field":"meta.invoice"}]}`, `meta field "invoice" is not in META_COLUMNS`},
+		{"layout json", "LAYOUT", `{"columns":[],"extra":1}`, "LAYOUT is not a layout object"},
 		{"collection", "QUEUE_COLLECTION", "a$b", "QUEUE_COLLECTION"},
 	}
 	for _, tt := range tests {
@@ -121,5 +127,24 @@ func TestOutputFormat(t *testing.T) {
 	}
 	if c.Fingerprint() != "e8310a119433f338" {
 		t.Errorf("csv fingerprint = %s, want the one earlier versions computed", c.Fingerprint())
+	}
+}
+
+// TestLayout: default is today's columns, a preset is accepted, and the layout is part of the fingerprint (a
+// change of columns retries a blocked date) while the default keeps earlier fingerprints. Fails if LAYOUT is not
+// read or not checked.
+func TestLayout(t *testing.T) {
+	c, err := config.FromEnv(env(minimal()))
+	if err != nil || !c.Layout.IsDefault() {
+		t.Fatalf("default LAYOUT = %+v, %v; want the default layout", c.Layout, err)
+	}
+	m := minimal()
+	m["LAYOUT"] = "xero-manual-journal"
+	x, err := config.FromEnv(env(m))
+	if err != nil || x.Layout.Name != "xero-manual-journal" || x.Layout.IsDefault() {
+		t.Fatalf("LAYOUT=xero-manual-journal = %+v, %v", x.Layout, err)
+	}
+	if x.Fingerprint() == c.Fingerprint() {
+		t.Errorf("the fingerprint is the same for two layouts")
 	}
 }

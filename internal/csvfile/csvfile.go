@@ -28,6 +28,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/siamledger/ledger-export/internal/layout"
 	"github.com/siamledger/ledger-export/internal/ledger"
 )
 
@@ -62,6 +63,9 @@ type Options struct {
 	// Plain turns the formula guard off, for consumers that are not spreadsheets. Cleaning and the cell cap stay.
 	// Off by default.
 	Plain bool
+	// Layout chooses the columns (see internal/layout). The zero Layout and layout.Default write the fixed columns
+	// and Meta as above, on the fast path; any other layout is written by writeLayout, with the same cell rules.
+	Layout layout.Layout
 }
 
 // Writer writes journals as CSV rows. Call Close to flush; the first error sticks and is returned by every later
@@ -77,6 +81,8 @@ type Writer struct {
 	rows      int64
 	truncated int64
 	err       error
+	custom    bool  // a layout other than the default: rows are written by writeLayout
+	journals  int64 // journals written, for layout.JournalNo
 }
 
 // NewWriter writes the byte order mark and the header row to w and returns a Writer for the rows.
@@ -85,11 +91,15 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 		opts.Location = time.UTC
 	}
 	cw := &Writer{w: bufio.NewWriterSize(w, 64<<10), opts: opts, row: make([]byte, 0, 1024)}
+	header := Header(opts.Meta)
+	if cw.custom = opts.Layout.Columns != nil && !opts.Layout.IsDefault(); cw.custom {
+		header = opts.Layout.Header()
+	}
 	if _, err := cw.w.WriteString(BOM); err != nil {
 		cw.err = fmt.Errorf("write byte order mark: %w", err)
 		return cw
 	}
-	if err := cw.write(Header(opts.Meta)); err != nil {
+	if err := cw.write(header); err != nil {
 		cw.err = fmt.Errorf("write header: %w", err)
 	}
 	return cw
@@ -99,6 +109,9 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 func (w *Writer) WriteJournal(batchDate, entryID string, j ledger.Journal) error {
 	if w.err != nil {
 		return w.err
+	}
+	if w.custom {
+		return w.writeLayout(batchDate, entryID, j)
 	}
 	for i := range j.Lines {
 		l := &j.Lines[i]
@@ -183,7 +196,7 @@ type cached struct {
 // journal ids, the book, the memo, most meta), so the column's last cell is kept and written again as it was.
 func (w *Writer) column(b []byte, col int, s string) []byte {
 	if w.last == nil {
-		w.last = make([]cached, len(columns)+len(w.opts.Meta))
+		w.last = make([]cached, max(len(columns)+len(w.opts.Meta), len(w.opts.Layout.Columns)))
 	}
 	c := &w.last[col]
 	if c.out != nil && s == c.in {

@@ -76,18 +76,9 @@ func (l Layout) compile(meta []string) (Layout, error) {
 		if c.Value != "" && c.Field != Const {
 			errs = append(errs, fmt.Errorf("%s: only a const column has a value", name))
 		}
-		switch c.Field {
-		case BatchDate, EntryID, JournalID, LineID, Book, Account, Memo, JournalNo:
-			c.kind = KindText
-		case Debit, Credit, Amount:
-			c.kind = KindMoney
-		case PostedAt:
-			c.kind = KindTime
-		case Voided:
-			c.kind = KindBool
-		case Const:
-			c.kind = KindConst
-		default:
+		if k, ok := kindOf(c.Field); ok {
+			c.kind = k
+		} else {
 			m, ok := strings.CutPrefix(string(c.Field), MetaPrefix)
 			k := slices.Index(meta, m)
 			switch {
@@ -108,6 +99,23 @@ func (l Layout) compile(meta []string) (Layout, error) {
 		return Layout{}, err
 	}
 	return l, nil
+}
+
+// kindOf is how a field other than a meta one is rendered; ok is false for a meta or unknown field.
+func kindOf(f Field) (k Kind, ok bool) {
+	switch f {
+	case BatchDate, EntryID, JournalID, LineID, Book, Account, Memo, JournalNo:
+		return KindText, true
+	case Debit, Credit, Amount:
+		return KindMoney, true
+	case PostedAt:
+		return KindTime, true
+	case Voided:
+		return KindBool, true
+	case Const:
+		return KindConst, true
+	}
+	return 0, false
 }
 
 func fieldNames() []string {

@@ -1,0 +1,164 @@
+package layout_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siamledger/ledger-export/internal/csvfile"
+	"github.com/siamledger/ledger-export/internal/layout"
+	"github.com/siamledger/ledger-export/internal/ledger"
+)
+
+var bkk = time.FixedZone("ICT", 7*3600)
+
+// rent is one balanced journal of two lines: a debit to rent expense and a credit to cash, the second with its own
+// memo.
+func rent() ledger.Journal {
+	at := time.Date(2026, 11, 28, 3, 4, 5, 0, time.UTC) // 10:04:05 in Bangkok
+	return ledger.Journal{
+		ID: "6b0ac2406b0c05b000000001", Book: "main", Memo: "ค่าเช่า, November", PostedAt: at, LineCount: 2,
+		Lines: []ledger.Line{
+			{ID: "l1", Account: "6100", PostedAt: at, Debit: 1500025},
+			{ID: "l2", Account: "1000", PostedAt: at, Credit: 1500025, Memo: "=paid in cash"},
+		},
+	}
+}
+
+func csvOf(t *testing.T, lay layout.Layout, js ...ledger.Journal) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := csvfile.NewWriter(&b, csvfile.Options{Location: bkk, Layout: lay})
+	for _, j := range js {
+		if err := w.WriteJournal("2026-11-28", "e1", j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(b.String(), csvfile.BOM)
+}
+
+// TestPresets pins each preset's header and one journal's rows byte for byte. A change to a preset's columns,
+// headers, date format, sign convention or blank-zero rule fails here; so does a preset with no test.
+func TestPresets(t *testing.T) {
+	want := map[string]string{
+		// Xero: one signed amount, a debit positive and a credit negative; Narration groups the journal's lines.
+		"xero-manual-journal": "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount\r\n" +
+			"6b0ac2406b0c05b000000001,28/11/2026,\"ค่าเช่า, November\",6100,Tax Exempt,15000.25\r\n" +
+			"6b0ac2406b0c05b000000001,28/11/2026,'=paid in cash,1000,Tax Exempt,-15000.25\r\n",
+		// QuickBooks Online: a debit or a credit, the other empty; a short journal number.
+		"quickbooks-journal-entry": "Journal No,Journal Date,Account Name,Debits,Credits,Description,Name\r\n" +
+			"20261128-000001,28/11/2026,6100,15000.25,,\"ค่าเช่า, November\",\r\n" +
+			"20261128-000001,28/11/2026,1000,,15000.25,'=paid in cash,\r\n",
+	}
+	for _, name := range layout.PresetNames() {
+		t.Run(name, func(t *testing.T) {
+			w, ok := want[name]
+			if !ok {
+				t.Fatalf("preset %s has no pinned output", name)
+			}
+			lay, err := layout.Parse(name, nil)
+			if err != nil {
+				t.Fatalf("Parse(%s) = %v", name, err)
+			}
+			if got := csvOf(t, lay, rent()); got != w {
+				t.Errorf("%s wrote\n%s\nwant\n%s", name, got, w)
+			}
+			if layout.Presets[name].Source == "" {
+				t.Errorf("preset %s names no source template", name)
+			}
+		})
+	}
+}
+
+// TestDefaultIsTodaysFile: LAYOUT=default, set explicitly, writes the very bytes of a writer with no layout, so
+// existing consumers see no change. Fails if the default layout takes the generic path and differs in any byte.
+func TestDefaultIsTodaysFile(t *testing.T) {
+	lay, err := layout.Parse("default", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := csvOf(t, lay, rent()), csvOf(t, layout.Layout{}, rent()); got != want {
+		t.Errorf("LAYOUT=default wrote\n%s\nwant today's\n%s", got, want)
+	}
+	if h := strings.Join(lay.Header(), ","); h != strings.Join(csvfile.Header(nil), ",") {
+		t.Errorf("default header %s, want %s", h, strings.Join(csvfile.Header(nil), ","))
+	}
+}
+
+// TestCustomLayout: a JSON layout with renamed headers, a meta column, a constant, the journal number, voided and
+// an RFC 3339-free date format. Fails if a field is rendered from the wrong source.
+func TestCustomLayout(t *testing.T) {
+	spec := `{"columns":[{"header":"Ref","field":"journal_no"},{"header":"When","field":"posted_at"},` +
+		`{"header":"Acct","field":"account"},{"header":"Net","field":"amount"},{"header":"Inv","field":"meta.inv"},` +
+		`{"header":"Rate","field":"const","value":"7%"},{"header":"Void","field":"voided"},{"header":"Book","field":"book"}],` +
+		`"dateFormat":"2006-01-02 15:04"}`
+	lay, err := layout.Parse(spec, []string{"qty", "inv"})
+	if err != nil {
+		t.Fatalf("Parse = %v", err)
+	}
+	j := rent()
+	j.Lines[0].Meta = []ledger.Value{{Text: "3", Numeric: true}, {Text: "INV-7"}}
+	j2 := rent()
+	j2.Voided = true
+	got := csvOf(t, lay, j, j2)
+	want := "Ref,When,Acct,Net,Inv,Rate,Void,Book\r\n" +
+		"20261128-000001,2026-11-28 10:04,6100,15000.25,INV-7,7%,false,main\r\n" +
+		"20261128-000001,2026-11-28 10:04,1000,-15000.25,,7%,false,main\r\n" +
+		"20261128-000002,2026-11-28 10:04,6100,15000.25,,7%,true,main\r\n" +
+		"20261128-000002,2026-11-28 10:04,1000,-15000.25,,7%,true,main\r\n"
+	if got != want {
+		t.Errorf("custom layout wrote\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestBadLayoutsAreRefused: each problem is named, all at once. Fails if a bad layout is accepted.
+func TestBadLayoutsAreRefused(t *testing.T) {
+	tests := []struct{ spec, want string }{
+		{`{"columns":[{"header":"A","field":"acount"}]}`, `column 1 ("A"): unknown field "acount"`},
+		{`{"columns":[{"header":"Ref","field":"journal_id"},{"header":"REF","field":"line_id"}]}`, `column 2 ("REF"): duplicate header "REF"`},
+		{`{"columns":[{"header":"","field":"line_id"}]}`, "column 1 has no header"},
+		{`{"columns":[{"header":"a\nb","field":"line_id"}]}`, "control character"},
+		{`{"columns":[{"header":"D","field":"posted_at"}],"dateFormat":"15:04"}`, `date format "15:04" loses the date`},
+		{`{"columns":[{"header":"D","field":"posted_at"}],"dateFormat":"02/01"}`, `loses the date`},
+		{`{"columns":[{"header":"D","field":"posted_at"}],"dateFormat":"Jan 2006"}`, `loses the date`},
+		{`{"columns":[{"header":"D","field":"posted_at"}],"dateFormat":"dd/mm/yyyy"}`, `loses the date`},
+		{`{"columns":[{"header":"M","field":"meta.inv"}]}`, `meta field "inv" is not in META_COLUMNS`},
+		{`{"columns":[{"header":"M","field":"memo","value":"x"}]}`, "only a const column has a value"},
+		{`{"columns":[]}`, "has no columns"},
+		{`{"columns":[{"header":"A","field":"memo"}],"sort":"x"}`, "is not a layout object"},
+		{`{"columns":[{"header":"A","field":"memo"}]} {}`, "text after the layout object"},
+		{`sage-50`, `"sage-50" is not default, a preset (quickbooks-journal-entry, xero-manual-journal)`},
+	}
+	for _, tt := range tests {
+		_, err := layout.Parse(tt.spec, nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%s) = %v, want an error containing %q", tt.spec, err, tt.want)
+		}
+	}
+	// Every problem of one layout is reported, not only the first.
+	_, err := layout.Parse(`{"columns":[{"header":"A","field":"x"},{"header":"A","field":"memo"}],"dateFormat":"15"}`, nil)
+	if err == nil || strings.Count(err.Error(), "\n") != 2 {
+		t.Errorf("a layout with three problems = %v, want all three", err)
+	}
+}
+
+// TestExcelDateFormat: the layout's Go date format becomes the XLSX number format of posted_at. Fails if 01 (the
+// month) and 04 (the minute) are confused, or a 4-digit year is read as smaller elements.
+func TestExcelDateFormat(t *testing.T) {
+	tests := map[string]string{
+		"":                    "yyyy-mm-dd hh:mm:ss",
+		"02/01/2006":          "dd/mm/yyyy",
+		"2006-01-02 15:04:05": "yyyy-mm-dd hh:mm:ss",
+		"2 Jan 06":            "d mmm yy",
+		"01/02/2006 3:04 PM":  "mm/dd/yyyy h:mm AM/PM",
+	}
+	for in, want := range tests {
+		if got := (layout.Layout{DateFormat: in}).ExcelDateFormat(); got != want {
+			t.Errorf("ExcelDateFormat(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
