@@ -35,6 +35,8 @@ locals {
       BATCH_SIZE                = tostring(var.batch_size)
       META_COLUMNS              = join(",", var.meta_columns)
       FILE_PREFIX               = var.file_prefix
+      OUTPUT_FORMAT             = var.output_format
+      LAYOUT                    = var.layout
       HEALTH_WINDOW             = var.health_window
       LOG_EXECUTION_ID          = "true"
     }, var.extra_environment_variables) : k => v if v != ""

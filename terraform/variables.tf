@@ -336,6 +336,23 @@ variable "file_prefix" {
   }
 }
 
+variable "output_format" {
+  description = "OUTPUT_FORMAT: csv, or xlsx (a typed workbook named <prefix>_<YYYY-MM-DD>.xlsx; internal/xlsxfile/README.md)."
+  type        = string
+  default     = "csv"
+
+  validation {
+    condition     = contains(["csv", "xlsx"], var.output_format)
+    error_message = "output_format must be csv or xlsx."
+  }
+}
+
+variable "layout" {
+  description = "LAYOUT: the file's columns: default, a preset (xero-manual-journal, quickbooks-journal-entry) or a JSON layout (internal/layout/README.md). The function checks it at start-up. Empty leaves the variable unset (default)."
+  type        = string
+  default     = ""
+}
+
 variable "health_window" {
   description = "HEALTH_WINDOW (Go duration in h and m, e.g. 26h): GET /health answers 503 when no export succeeded within it, and the \"no successful export\" alert uses the same window."
   type        = string
