@@ -824,9 +824,10 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, re
 	return s, nil
 }
 
-// readAhead calls fn with the batch's pages in order, reading each page in its own goroutine while fn handles the
-// one before, so that the database's round trips and the documents' decoding overlap the encoding. At most two
-// pages are in memory. An error from fn stops the reading.
+// readAhead calls fn with the batch's pages in order, reading in its own goroutine while fn handles the page
+// before, so that the database's round trips and the documents' decoding overlap the encoding. The queue's Read
+// may read further ahead on its own (medici.Store keeps up to medici.ReadAhead pages on their way, mapped on every
+// core); readAhead adds the one page fn handles. An error from fn stops the reading.
 func (r *Runner) readAhead(ctx context.Context, b Batch, fn func([]Entry) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
