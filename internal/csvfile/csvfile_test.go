@@ -45,6 +45,7 @@ func TestText(t *testing.T) {
 		{"NUL inside dropped", "a\x00b", "ab"},
 		{"control character replaced", "\x1b[31mred", "\ufffd[31mred"},
 		{"DEL and C1 replaced", "a\x7fb\u0085c", "a\ufffdb\ufffdc"},
+		{"first and last C1 replaced", "\u0080a\u009fb", "\ufffda\ufffdb"},
 		{"invalid UTF-8 replaced per byte", "a\xff\xfeb", "a\ufffd\ufffdb"},
 		{"invalid UTF-8 before formula is not a trigger", "\xff=1", "\ufffd=1"},
 		{"non-character replaced", "x\uffffy", "x\ufffdy"},
@@ -268,12 +269,47 @@ func TestWriterNumericMeta(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"-3", "-3"}, {"0.07", "0.07"}, {"1E+3", "1E+3"}, {"-1.5E-7", "-1.5E-7"},
 		{"=1+1", "'=1+1"}, {"-1+1", "'-1+1"}, {"1,5", "1,5"}, {"NaN", "NaN"}, {"", ""},
+		// Every digit, a fraction of several digits, and the documented bounds: 400 digits before and after the
+		// point, 4 in the exponent; one more is text (guarded when it starts with a minus).
+		{"-9.99", "-9.99"}, {"-1.25", "-1.25"}, {"-0123456789", "-0123456789"},
+		{"-" + strings.Repeat("9", 400), "-" + strings.Repeat("9", 400)},
+		{"-" + strings.Repeat("9", 401), "'-" + strings.Repeat("9", 401)},
+		{"-1." + strings.Repeat("9", 400), "-1." + strings.Repeat("9", 400)},
+		{"-1." + strings.Repeat("9", 401), "'-1." + strings.Repeat("9", 401)},
+		{"-1e9999", "-1e9999"}, {"-1e99999", "'-1e99999"}, {"-1e", "'-1e"}, {"-1e+", "'-1e+"}, {"-1.", "'-1."}, {"-.5", "'-.5"},
 	}
 	for _, tt := range tests {
 		j := ledger.Journal{ID: "j", PostedAt: at, Lines: []ledger.Line{{ID: "l", PostedAt: at, Meta: []ledger.Value{{Text: tt.in, Numeric: true}}}}}
 		_, recs, _ := write(t, csvfile.Options{Meta: []string{"qty"}}, j)
 		if got := recs[1][11]; got != tt.want {
 			t.Errorf("numeric meta %q written as %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestWriterManyMetaColumns: each meta column has its own cell cache, also beyond the fixed columns' count, and
+// the last control character of C1 (U+009F) is cleaned on the writer's fast path too.
+func TestWriterManyMetaColumns(t *testing.T) {
+	at := time.Date(2026, 11, 28, 3, 4, 5, 0, time.UTC)
+	var meta []string
+	var vals []ledger.Value
+	for i := range 14 {
+		meta = append(meta, "m"+strconv.Itoa(i))
+		vals = append(vals, ledger.Value{Text: "v" + strconv.Itoa(i) + "\u009f"})
+	}
+	j := ledger.Journal{ID: "j", PostedAt: at, Lines: []ledger.Line{
+		{ID: "l1", Memo: "a\u009fb", PostedAt: at, Meta: vals},
+		{ID: "l2", Memo: "a\u009fb", PostedAt: at, Meta: vals},
+	}}
+	_, recs, _ := write(t, csvfile.Options{Meta: meta}, j)
+	for r := 1; r <= 2; r++ {
+		if got := recs[r][9]; got != "a\ufffdb" {
+			t.Errorf("row %d memo = %q, want a\ufffdb", r, got)
+		}
+		for k := range vals {
+			if got, want := recs[r][11+k], "v"+strconv.Itoa(k)+"\ufffd"; got != want {
+				t.Errorf("row %d meta %d = %q, want %q", r, k, got, want)
+			}
 		}
 	}
 }

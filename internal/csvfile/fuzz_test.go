@@ -75,6 +75,7 @@ func FuzzWriter(f *testing.F) {
 	f.Add("ค่าเช่า, \"office\"\r\nline two", "=Assets:Cash", "INV-1", "-5", int64(150000), int64(-1), false)
 	f.Add("-refund", "@x", "\t=1", "1E+3", int64(0), int64(-9223372036854775808), true)
 	f.Add("a;b\tc", " lead", "trail ", "=1+1", int64(99999999999999999), int64(1), false)
+	f.Add("\u009f=1", "\u0080", "x\u009f", "-9.99", int64(1), int64(2), false)
 	for i, p := range seeds(f) {
 		f.Add(p, p, p, p, int64(-i), int64(i*12345), i%2 == 0)
 	}
