@@ -83,7 +83,9 @@ func FuzzAmountFromDecimal(f *testing.F) {
 func FuzzAmountFromFloat(f *testing.F) {
 	for _, v := range []float64{0, 0.1 + 0.2, 1.005, -1.005, 2.004, 987654321012.34, 1e-9, 1.5e6, 1e15, 1e16,
 		math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.NaN(), math.Copysign(0, -1),
-		-1e15, math.Nextafter(1e15, 0), math.Nextafter(1e15, 2e15), 9.999999999999999e14, 1e14} {
+		-1e15, math.Nextafter(1e15, 0), math.Nextafter(1e15, 2e15), 9.999999999999999e14, 1e14,
+		// 2^64 satang: a fast path that multiplied without its overflow check would wrap it to 3.84 baht.
+		1.8446744073709552e17, -1.8446744073709552e17} {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v float64) {
