@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,6 +75,25 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
+// The fake Drive keeps the export folder in a Shared Drive, as the README recommends, unless LEDGER_TEST_DRIVE is
+// "mydrive": then in My Drive. In a Shared Drive, a request without supportsAllDrives=true, or a list without
+// includeItemsFromAllDrives=true, corpora=drive and driveId, misses the files (drivefake's Shared Drive mode), so
+// the exactly-once tests fail if internal/drive drops one of them. `make test` runs the Shared Drive mode,
+// `make test-mydrive` (scripts/quality.mk, in `make quality`) the other.
+var sharedDrive = os.Getenv("LEDGER_TEST_DRIVE") != "mydrive"
+
+// sharedDriveID is the fake Shared Drive's id in the Shared Drive mode.
+const sharedDriveID = "0ALedgerExportTests"
+
+// driveOptions are the fake Drive's options for the mode the tests run in.
+func driveOptions(faults []drivefake.Fault) drivefake.Options {
+	o := drivefake.Options{Folders: []string{folder}, Faults: faults}
+	if sharedDrive {
+		o.SharedDrive = sharedDriveID
+	}
+	return o
+}
+
 type env struct {
 	t     *testing.T
 	h     *function.Handler
@@ -90,7 +110,7 @@ func newEnv(t *testing.T, extra map[string]string, faults ...drivefake.Fault) *e
 	t.Helper()
 	db, uri := testenv.MongoDB(t)
 	fs, project := testenv.Firestore(t)
-	fake, err := drivefake.NewServer(drivefake.Options{Folders: []string{folder}, Faults: faults})
+	fake, err := drivefake.NewServer(driveOptions(faults))
 	if err != nil {
 		t.Fatalf("drivefake.NewServer: %v", err)
 	}
@@ -103,6 +123,9 @@ func newEnv(t *testing.T, extra map[string]string, faults ...drivefake.Fault) *e
 		"FIRESTORE_PROJECT": project,
 		"LEASE_DURATION":    "35m",
 		"CHUNK_SIZE":        "262144",
+	}
+	if sharedDrive {
+		vars["DRIVE_SHARED_DRIVE_ID"] = sharedDriveID
 	}
 	for k, v := range extra {
 		vars[k] = v
@@ -576,7 +599,11 @@ func TestExpiredLeaseTakeover(t *testing.T) {
 	if err := q.Claim(ctx, export.Batch{Date: date, Cutoff: cutoff, Generation: 1}, start); err != nil {
 		t.Fatalf("crashed attempt Claim() = %v", err)
 	}
-	store, err := drive.New(ctx, drive.Config{FolderID: folder, ChunkSize: 262144, CallTimeout: 30 * time.Second},
+	dcfg := drive.Config{FolderID: folder, ChunkSize: 262144, CallTimeout: 30 * time.Second}
+	if sharedDrive {
+		dcfg.SharedDriveID = sharedDriveID
+	}
+	store, err := drive.New(ctx, dcfg,
 		option.WithEndpoint(e.fake.URL()+"/drive/v3/"), option.WithoutAuthentication())
 	if err != nil {
 		t.Fatalf("drive.New: %v", err)
@@ -696,6 +723,119 @@ func TestResumeAfterCrashAt90Percent(t *testing.T) {
 	} else {
 		t.Logf("crash after %d of %d bytes (%.0f%%); bytes sent in all: %d; re-sent after the crash: %d",
 			crashedAt, len(want), 100*float64(crashedAt)/float64(len(want)), wire, resent)
+	}
+}
+
+// reference returns the file an uninterrupted run writes for d, from a subtest with its own database and
+// Firestore project, or stops the test.
+func reference(t *testing.T, d demo.Data, extra map[string]string) []byte {
+	t.Helper()
+	var want []byte
+	t.Run("uninterrupted", func(t *testing.T) {
+		ref := newEnv(t, extra)
+		ref.seed(d)
+		if code, a, _ := ref.trigger(ref.h, ""); code != http.StatusOK {
+			t.Fatalf("reference run = %d %+v", code, a)
+		}
+		want = ref.liveFile().Content
+	})
+	if want == nil {
+		t.FailNow()
+	}
+	return want
+}
+
+// TestResumeAt4MiBChunksAcrossSegments: the resume of TestResumeAfterCrashAt90Percent at the production chunk
+// size (CHUNK_SIZE's default, 4 MiB), with a file of about 10 MiB, so that the recorded hash state is taken at a
+// boundary of several 1 MiB pipe segments and the resume regenerates 8 MiB before sending the rest.
+func TestResumeAt4MiBChunksAcrossSegments(t *testing.T) {
+	const chunk = 4 << 20
+	extra := map[string]string{"CHUNK_SIZE": strconv.Itoa(chunk)}
+	d := padded(60, 720)
+	want := reference(t, d, extra)
+	if len(want) < 2*chunk+chunk/4 {
+		t.Fatalf("the file has %d bytes, want more than two 4 MiB chunks and a part", len(want))
+	}
+
+	e := newEnv(t, extra)
+	e.seed(d)
+	var crashedAt int64
+	e.crash(func(point string, offset int64) bool {
+		if point == export.PointChunk && offset >= 2*chunk {
+			crashedAt = offset
+			return true
+		}
+		return false
+	})
+	if crashedAt != 2*chunk {
+		t.Fatalf("crashed after %d bytes, want after the second 4 MiB chunk (%d)", crashedAt, 2*chunk)
+	}
+	e.clock.Set(e.clock.Now().Add(75 * time.Minute)) // past the dead instance's lease
+	code, a, _ := e.trigger(e.handler(), "")
+	if code != http.StatusOK || a.Outcome != "exported" || !a.Summary.Resumed {
+		t.Fatalf("retry = %d %+v, want 200 exported by resuming", code, a)
+	}
+	if got := e.checkExactlyOnce(d).Content; !bytes.Equal(got, want) {
+		t.Fatalf("resumed file (%d bytes) differs from the uninterrupted run's (%d bytes)", len(got), len(want))
+	}
+	sessions := e.fake.Sessions()
+	if len(sessions) != 1 {
+		t.Fatalf("%d upload sessions, want the one resumed", len(sessions))
+	}
+	if resent := sessions[0].WireBytes - int64(len(want)); resent < 0 || resent > chunk {
+		t.Errorf("bytes re-sent = %d, want at most one 4 MiB chunk", resent)
+	}
+}
+
+// TestAdoptFinishedButUnrecordedFile: an attempt dies right after Drive completed the upload (PointUploaded),
+// before it recorded the file. The retry finds the recorded session complete, encodes the batch again, and adopts
+// the file when its MD5 matches: no second upload, no second file, and the file equals an uninterrupted run's.
+func TestAdoptFinishedButUnrecordedFile(t *testing.T) {
+	d := padded(20, 100) // several 256 KiB chunks, so the session is recorded before the upload ends
+	want := reference(t, d, nil)
+
+	e := newEnv(t, nil)
+	e.seed(d)
+	var uploaded string
+	e.crash(func(point string, offset int64) bool {
+		if point == export.PointUploaded {
+			if files := e.fake.LiveFiles(folder); len(files) == 1 {
+				uploaded = files[0].ID
+			}
+			return true
+		}
+		return false
+	})
+	if uploaded == "" {
+		t.Fatalf("no finished file in the folder at %s", export.PointUploaded)
+	}
+	sessionsBefore := len(e.fake.Sessions())
+	e.clock.Set(e.clock.Now().Add(75 * time.Minute))
+	code, a, _ := e.trigger(e.handler(), "")
+	if code != http.StatusOK || a.Outcome != "exported" {
+		t.Fatalf("retry = %d %+v, want 200 exported", code, a)
+	}
+	f := e.checkExactlyOnce(d)
+	if f.ID != uploaded {
+		t.Errorf("exported file %s, want the crashed attempt's finished file %s adopted", f.ID, uploaded)
+	}
+	if !bytes.Equal(f.Content, want) {
+		t.Errorf("adopted file (%d bytes) differs from the uninterrupted run's (%d bytes)", len(f.Content), len(want))
+	}
+	if n := len(e.fake.Sessions()); n != sessionsBefore || n != 1 {
+		t.Errorf("%d upload sessions after the retry (%d before), want the crashed attempt's one only", n, sessionsBefore)
+	}
+	uploads := 0
+	for _, r := range e.fake.Requests() {
+		if r.Op == drivefake.OpMultipart || r.Op == drivefake.OpInitiate {
+			uploads++
+		}
+	}
+	if uploads != 1 {
+		t.Errorf("%d uploads started, want 1: the retry must adopt the finished file, not upload again", uploads)
+	}
+	if all := e.fake.Files(); len(all) != 1 {
+		t.Errorf("%d files on Drive, want 1", len(all))
 	}
 }
 
