@@ -176,9 +176,9 @@ func (w *world) checkShared(s *snapshot, t *trialResult) {
 // checkBlocked checks a date that a permanent failure must have blocked: the lock failed and permanent, no Drive
 // request after the failure was recorded, and no entry lost or doubled. An entry in a live file of the date must
 // not be back in the queue, where the next day would claim it again; an entry in no live file must be back in the
-// queue. Broken entries are failed or queued. With fileLive, the date must still have its one live file (the file
+// queue. Broken entries are failed or queued. starts are when the date's attempts began. With fileLive, the date must still have its one live file (the file
 // an earlier attempt finished, which the permanent error kept the run from trashing); without, none.
-func (w *world) checkBlocked(s *snapshot, d day, fileLive bool, t *trialResult) bool {
+func (w *world) checkBlocked(s *snapshot, d day, fileLive bool, starts []time.Time, t *trialResult) bool {
 	before := len(t.problems)
 	var g grouped
 	rec, found := s.locks[d.date]
@@ -211,15 +211,23 @@ func (w *world) checkBlocked(s *snapshot, d day, fileLive bool, t *trialResult) 
 	}
 	g.flush(t)
 	if found {
-		// Once the permanent failure is recorded, later attempts must fail fast: no Drive request after it.
-		after := 0
-		for _, r := range s.requests {
-			if r.Time.After(rec.UpdatedAt) {
-				after++
+		// Once the permanent failure is recorded, later attempts must fail fast: no Drive request from an attempt
+		// that began after it. (The failing attempt itself may still ask Drive whether a file is live.)
+		var later time.Time
+		for _, st := range starts {
+			if st.After(rec.UpdatedAt) {
+				later = st
+				break
 			}
 		}
-		if after > 0 {
-			t.fail("blocked attempts sent %d requests to Drive", after)
+		var ops []string
+		for _, r := range s.requests {
+			if !later.IsZero() && !r.Time.Before(later) {
+				ops = append(ops, fmt.Sprintf("%s %s", r.Op, r.Time.Sub(later).Round(time.Millisecond)))
+			}
+		}
+		if len(ops) > 0 {
+			t.fail("blocked attempts sent %d requests to Drive (op, time after the first of them began: %s)", len(ops), strings.Join(ops, ", "))
 		}
 	}
 	w.checkShared(s, t)

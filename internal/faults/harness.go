@@ -18,6 +18,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -54,8 +55,9 @@ type Options struct {
 const MinMinute = 50 * time.Millisecond
 
 // MinuteFactor sizes a calibrated minute: a clean run lasts 1/MinuteFactor minutes, so the 30-minute attempt
-// deadline holds six clean runs, and the lease a little more, however slow the machine is at the time.
-const MinuteFactor = 0.2
+// deadline holds three clean runs, and the lease a little more, however slow the machine is at the time. (The
+// fixed 50 ms minute this replaces held barely one run of a loaded machine.)
+const MinuteFactor = 0.1
 
 // Formats are the output formats the harness can read back.
 var Formats = []string{"csv", "xlsx"}
@@ -161,23 +163,41 @@ func (h *Harness) Calibrate(ctx context.Context) (time.Duration, Baseline, error
 	want := h.opts.Minute
 	h.opts.Minute = calibrationMinute
 	h.fastest = time.Duration(math.MaxInt64)
-	for range 2 {
+	measured := 0
+	// A clean run that needed a retry (a call past its timeout on a very busy machine) is exactly once but no
+	// measurement; up to five runs are tried for two measurements.
+	for try := 0; measured < 2 && try < 5; try++ {
 		t, err := h.trial(ctx, Fault{Name: "calibration: no fault"}, rand.New(rand.NewPCG(0, 1)))
-		if err == nil && (!t.ok || t.baseline.Run == 0) {
+		if err == nil && !t.ok {
 			err = fmt.Errorf("it did not export exactly once: %s", strings.Join(t.problems, "; "))
 		}
 		if err != nil {
 			h.opts.Minute = want
 			return 0, Baseline{}, fmt.Errorf("calibration run: %w", err)
 		}
-		h.base = t.baseline
-		h.fastest = min(h.fastest, t.baseline.Run)
+		if t.baseline.Run > 0 {
+			measured++
+			h.base = t.baseline
+			h.fastest = min(h.fastest, t.baseline.Run)
+		}
 	}
 	h.opts.Minute = want
+	if measured == 0 {
+		return 0, Baseline{}, errors.New("calibration: no clean run finished in one attempt out of five")
+	}
 	if h.opts.Minute == 0 {
 		h.opts.Minute = max(MinMinute, time.Duration(float64(h.base.Run)*MinuteFactor))
 	}
 	return h.opts.Minute, h.base, nil
+}
+
+// callTimeout is CALL_TIMEOUT for the function: twice a clean run, between 5 and 30 s (30 s while calibrating),
+// so that one slow call on a busy machine does not fail an attempt, and a hung call still ends within it.
+func (h *Harness) callTimeout() time.Duration {
+	if h.base.Run == 0 {
+		return 30 * time.Second
+	}
+	return min(max(2*h.base.Run, 5*time.Second), 30*time.Second)
 }
 
 // Minute is the scaled minute in force.

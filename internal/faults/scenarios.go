@@ -54,7 +54,7 @@ func (w *world) single(ctx context.Context, f Fault, rnd *rand.Rand) (trialResul
 		return t, err
 	}
 	if f.Permanent {
-		t.ok = w.checkBlocked(snap, w.days[0], false, &t)
+		t.ok = w.checkBlocked(snap, w.days[0], false, s.starts, &t)
 	} else {
 		t.ok = w.checkExported(snap, w.days, &t)
 	}
@@ -108,7 +108,7 @@ func (w *world) operator(ctx context.Context, f Fault, rnd *rand.Rand) (trialRes
 	if err != nil {
 		return t, err
 	}
-	okBlocked := w.checkBlocked(snap, blocked, true, &t)
+	okBlocked := w.checkBlocked(snap, blocked, true, s.starts, &t)
 	t.proven = w.prove(s, &t)
 
 	// The sharing is fixed; the next day's schedule runs. It must not take the blocked date's entries.

@@ -153,7 +153,7 @@ func (h *Harness) newWorld(ctx context.Context, f Fault, n int, rnd *rand.Rand) 
 		"DRIVE_ENDPOINT="+w.fake.URL(),
 		"CHUNK_SIZE=262144",
 		"LEASE_DURATION="+(35*h.opts.Minute).String(),
-		"CALL_TIMEOUT=5s",
+		"CALL_TIMEOUT="+h.callTimeout().String(),
 		"OUTPUT_FORMAT="+h.opts.Format,
 		"K_SERVICE=", "FUNCTION_TARGET=",
 	)
@@ -303,6 +303,7 @@ type schedule struct {
 
 	attempts int
 	codes    []int         // the answer of each attempt, 0 when none came
+	starts   []time.Time   // when each attempt began
 	others   []int         // answers of the duplicate or burst triggers
 	first    *instance     // the first attempt's instance
 	measured time.Duration // the first attempt's duration, request to answer
@@ -323,6 +324,7 @@ func (s *schedule) play(ctx context.Context, n int) (bool, error) {
 			case <-time.After(time.Duration(wait) * s.w.h.opts.Minute):
 			}
 		}
+		s.starts = append(s.starts, time.Now())
 		code, err := s.attempt(ctx, i)
 		if err != nil {
 			return false, err
