@@ -13,6 +13,8 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	drivev3 "google.golang.org/api/drive/v3"
 	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
@@ -24,6 +26,7 @@ import (
 	"github.com/siamledger/ledger-export/internal/export"
 	"github.com/siamledger/ledger-export/internal/lease"
 	"github.com/siamledger/ledger-export/internal/medici"
+	"github.com/siamledger/ledger-export/internal/notify"
 	"github.com/siamledger/ledger-export/internal/telemetry"
 	"github.com/siamledger/ledger-export/internal/xlsxfile"
 )
@@ -75,8 +78,18 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger, t
 		BatchSize: cfg.BatchSize, CallTimeout: cfg.CallTimeout,
 		Mapper: medici.Mapper{Meta: cfg.MetaColumns, Location: cfg.Location},
 	})
+	var runLocker export.Locker = locker
+	if cfg.NotifyWebhookURL != "" {
+		n, err := notifier(cfg, o, log, tel, locker)
+		if err != nil {
+			_ = mc.Disconnect(context.WithoutCancel(ctx))
+			fs.Close()
+			return nil, err
+		}
+		runLocker = notify.Locker{Locker: locker, Notifier: n}
+	}
 	runner := &export.Runner{
-		Locker: locker, Queue: queue, Drive: store,
+		Locker: runLocker, Queue: queue, Drive: store,
 		Now: o.Now, Location: cfg.Location, CutoffHour: cfg.CutoffHour, CutoffMinute: cfg.CutoffMinute,
 		Lease: cfg.Lease, BackfillWindow: cfg.BackfillWindow, FilePrefix: cfg.FilePrefix,
 		ChunkSize: cfg.ChunkSize, Fingerprint: cfg.Fingerprint(), Reached: o.Reached,
@@ -130,6 +143,24 @@ func driveStore(ctx context.Context, cfg config.Config, o Options, tel *observab
 		FolderID: cfg.DriveFolderID, SharedDriveID: cfg.DriveSharedDriveID,
 		ChunkSize: cfg.ChunkSize, CallTimeout: cfg.CallTimeout, MIMEType: drive.MIMEType(cfg.OutputFormat),
 	}, opts...)
+}
+
+// notifier posts the delivery notices to NOTIFY_WEBHOOK_URL, recording them on the date's lock, and counts the
+// ones it could not send. Its HTTP client is not instrumented: a span would carry the URL, whose query holds the
+// webhook's key and token.
+func notifier(cfg config.Config, o Options, log *slog.Logger, tel *observability, locker *lease.Store) (*notify.Notifier, error) {
+	failed, err := tel.prov.MeterProvider().Meter("github.com/siamledger/ledger-export/internal/notify").Int64Counter(
+		"ledger_export.notices_failed", metric.WithUnit("{notice}"),
+		metric.WithDescription("Delivery notices that could not be sent (the date's next trigger retries them), by kind."))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: create the notice counter: %w", err)
+	}
+	return &notify.Notifier{
+		URL: cfg.NotifyWebhookURL, Client: &http.Client{Timeout: cfg.CallTimeout}, Recorder: locker, Logger: log, Now: o.Now,
+		Failed: func(ctx context.Context, kind string) {
+			failed.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", kind)))
+		},
+	}, nil
 }
 
 // format is the file's kind: CSV (the zero Format, with the runner's CSV options) or the streamed XLSX workbook.

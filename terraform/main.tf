@@ -106,6 +106,25 @@ resource "google_secret_manager_secret_iam_member" "runtime_mongodb_uri" {
   member    = google_service_account.runtime.member
 }
 
+# Optional, like the URI: created empty when notify_webhook_secret_id is set; the webhook URL (which holds its key
+# and token) is added with gcloud secrets versions add, and reaches the function as NOTIFY_WEBHOOK_URL.
+resource "google_secret_manager_secret" "notify_webhook_url" {
+  count     = var.notify_webhook_secret_id != "" ? 1 : 0
+  secret_id = var.notify_webhook_secret_id
+  labels    = var.labels
+
+  replication {
+    auto {}
+  }
+}
+
+resource "google_secret_manager_secret_iam_member" "runtime_notify_webhook_url" {
+  count     = var.notify_webhook_secret_id != "" ? 1 : 0
+  secret_id = google_secret_manager_secret.notify_webhook_url[0].id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.runtime.member
+}
+
 # --------------------------------------------------------- source archive --
 
 resource "google_storage_bucket" "source" {
@@ -165,11 +184,22 @@ resource "google_cloudfunctions2_function" "export" {
       secret     = google_secret_manager_secret.mongodb_uri.secret_id
       version    = "latest"
     }
+
+    dynamic "secret_environment_variables" {
+      for_each = google_secret_manager_secret.notify_webhook_url
+      content {
+        key        = "NOTIFY_WEBHOOK_URL"
+        project_id = var.project_id
+        secret     = secret_environment_variables.value.secret_id
+        version    = "latest"
+      }
+    }
   }
 
   # The deploy checks that the runtime account can read the secret.
   depends_on = [
     google_secret_manager_secret_iam_member.runtime_mongodb_uri,
+    google_secret_manager_secret_iam_member.runtime_notify_webhook_url,
     google_project_iam_member.runtime,
     google_project_iam_member.runtime_firestore,
   ]

@@ -155,6 +155,17 @@ variable "mongodb_uri_secret_id" {
   }
 }
 
+variable "notify_webhook_secret_id" {
+  description = "Optional Secret Manager secret ID for NOTIFY_WEBHOOK_URL, the Google Chat (or Slack) incoming webhook that hears when a date's file is in Drive or will be late. Empty: no notices. Terraform creates the secret empty; add the URL with `gcloud secrets versions add`, so it is never in a variable, a plan or the state."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.notify_webhook_secret_id == "" || can(regex("^[A-Za-z0-9_-]{1,255}$", var.notify_webhook_secret_id))
+    error_message = "notify_webhook_secret_id may hold only letters, digits, hyphens and underscores."
+  }
+}
+
 variable "mongodb_database" {
   description = "MONGODB_DATABASE: the database that holds Medici's collections."
   type        = string
@@ -370,8 +381,8 @@ variable "extra_environment_variables" {
   default     = {}
 
   validation {
-    condition     = !contains([for k in keys(var.extra_environment_variables) : upper(k)], "MONGODB_URI")
-    error_message = "MONGODB_URI must not be a plain environment variable; it comes from the Secret Manager secret."
+    condition     = !contains([for k in keys(var.extra_environment_variables) : upper(k)], "MONGODB_URI") && !contains([for k in keys(var.extra_environment_variables) : upper(k)], "NOTIFY_WEBHOOK_URL")
+    error_message = "MONGODB_URI and NOTIFY_WEBHOOK_URL must not be plain environment variables; they come from Secret Manager secrets."
   }
 }
 

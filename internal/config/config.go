@@ -55,6 +55,8 @@ type Config struct {
 	CallTimeout    time.Duration
 	// Telemetry is where metrics and spans go: gcp (Cloud Monitoring and Cloud Trace), stdout, or none.
 	Telemetry string
+	// NotifyWebhookURL is the incoming webhook that hears of each date's file (optional). Secret: never log it.
+	NotifyWebhookURL string
 }
 
 // Variable describes one environment variable, for the README table and for error messages.
@@ -88,6 +90,7 @@ var Variables = []Variable{
 	{"CSV_FORMULA_GUARD", "true", "prefix text cells that start like a formula with an apostrophe"},
 	{"OUTPUT_FORMAT", "csv", "the file's format: csv, or xlsx (typed cells, every text exact, a summary sheet; PREFIX_YYYY-MM-DD.xlsx)"},
 	{"LAYOUT", "default", "the file's columns: default (today's columns), a preset for an accounting package's journal import (xero-manual-journal, quickbooks-journal-entry), or a JSON layout; see internal/layout/README.md"},
+	{"NOTIFY_WEBHOOK_URL", "", "optional, secret (Secret Manager): a Google Chat incoming webhook (or a Slack one, hooks.slack.com) that gets one message when a date's file is in Drive, or will be late; see internal/notify/README.md"},
 	{"HEALTH_WINDOW", "26h", "GET /health answers 503 when no export succeeded within this window"},
 	{"BACKFILL_WINDOW", "1488h", "oldest batch date a request may name, counted back from today (62 days)"},
 	{"CALL_TIMEOUT", "60s", "deadline of each single call to MongoDB, Firestore or Drive metadata"},
@@ -239,6 +242,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			seen[f] = true
 			c.MetaColumns = append(c.MetaColumns, f)
+		}
+	}
+	if c.NotifyWebhookURL = r.str("NOTIFY_WEBHOOK_URL", ""); c.NotifyWebhookURL != "" {
+		if u, err := url.Parse(c.NotifyWebhookURL); err != nil || u.Host == "" || checkEndpoint(c.NotifyWebhookURL) != nil {
+			r.fail("NOTIFY_WEBHOOK_URL", "must be an https URL, or http on a loopback address (value not shown)")
 		}
 	}
 	c.LayoutSpec = r.str("LAYOUT", "default")

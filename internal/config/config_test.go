@@ -69,6 +69,7 @@ func TestFromEnvErrors(t *testing.T) {
 		{"guard", "CSV_FORMULA_GUARD", "maybe", "CSV_FORMULA_GUARD"},
 		{"format", "OUTPUT_FORMAT", "pdf", "OUTPUT_FORMAT \"pdf\" is not csv or xlsx"},
 		{"layout unknown", "LAYOUT", "sage", `LAYOUT "sage" is not default, a preset`},
+		{"webhook scheme", "NOTIFY_WEBHOOK_URL", "http://chat.example.com/v1/spaces/A/messages?key=k&token=s3cret-pw", "NOTIFY_WEBHOOK_URL must be an https URL"},
 		{"layout column", "LAYOUT", `{"columns":[{"header":"A","field":"acount"}]}`, `LAYOUT column 1 ("A"): unknown field "acount"`},
 		{"layout duplicate", "LAYOUT", `{"columns":[{"header":"Ref","field":"journal_id"},{"header":"ref","field":"line_id"}]}`, `LAYOUT column 2 ("ref"): duplicate header "ref"`},
 		{"layout date", "LAYOUT", `{"columns":[{"header":"Date","field":"posted_at"}],"dateFormat":"02/01"}`, `LAYOUT date format "02/01" loses the date`},

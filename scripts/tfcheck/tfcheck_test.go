@@ -148,6 +148,7 @@ func TestInvokerOnlyOnTheService(t *testing.T) {
 		{"google_project_iam_member", "roles/logging.logWriter", runtime},
 		{"google_project_iam_member", "roles/monitoring.metricWriter", runtime},
 		{"google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor", runtime},
+		{"google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor", runtime}, // NOTIFY_WEBHOOK_URL's, when set
 		{"google_service_account_iam_member", "roles/iam.serviceAccountTokenCreator", runtime},
 	}
 	got := grants(t, c)

@@ -1,0 +1,59 @@
+package notify
+
+import (
+	"context"
+	"time"
+
+	"github.com/siamledger/ledger-export/internal/export"
+)
+
+// Locker is an export.Locker that sends the notices at the points where a date's fate is written on its lock, so
+// that the run itself knows nothing of them:
+//
+//   - Done (the date is finished): the "file is ready" notice;
+//   - Acquire finding the date done: the "file is ready" notice again, which sends it only if an earlier attempt
+//     could not (the claim on the lock says whether it was sent);
+//   - Fail with a permanent failure, or Acquire finding the date blocked by one: the "file will be late" notice.
+//
+// A notice's problems are the Notifier's to log and count; what the wrapped Locker returns passes unchanged.
+type Locker struct {
+	export.Locker
+	Notifier *Notifier
+}
+
+// Acquire acquires through the wrapped Locker, then sends a notice an earlier attempt may have missed.
+func (l Locker) Acquire(ctx context.Context, date string, now time.Time, o export.AcquireOptions) (export.Acquisition, error) {
+	acq, err := l.Locker.Acquire(ctx, date, now, o)
+	if err != nil {
+		return acq, err
+	}
+	switch acq.Outcome {
+	case export.LockAlreadyDone:
+		if s := acq.Record.Summary; s != nil {
+			l.Notifier.Ready(ctx, *s)
+		}
+	case export.LockBlocked:
+		l.Notifier.Late(ctx, date, acq.Record.ErrorClass)
+	}
+	return acq, nil
+}
+
+// Done records the date as done, then sends the "file is ready" notice.
+func (l Locker) Done(ctx context.Context, le export.Lease, s export.Summary, now time.Time) error {
+	if err := l.Locker.Done(ctx, le, s, now); err != nil {
+		return err
+	}
+	l.Notifier.Ready(ctx, s)
+	return nil
+}
+
+// Fail records the failure, then, for a permanent one, sends the "file will be late" notice.
+func (l Locker) Fail(ctx context.Context, le export.Lease, f export.Failed, now time.Time) error {
+	if err := l.Locker.Fail(ctx, le, f, now); err != nil {
+		return err
+	}
+	if f.Permanent {
+		l.Notifier.Late(ctx, le.Date, f.Class)
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+// Package notify tells the accountant that a date's file is in Drive, or that it will be late, with one message to a
+// Google Chat incoming webhook (or a Slack one, chosen by the URL's host hooks.slack.com).
+//
+// Each notice is sent once per date and kind: before sending, the notifier claims the notice on the date's lock
+// (Recorder, implemented by internal/lease), and records it as sent afterwards, so retries and concurrent triggers do
+// not repeat it. Google Chat's own idempotency backs that up: the message is created with a client-assigned
+// messageId (client-ledger-export-<kind>-<date>), which Chat refuses to create twice (409 ALREADY_EXISTS, taken as
+// sent).
+//
+// A failed notice never fails the export: it is logged (never with the webhook URL, a secret) and counted, its
+// claim lapses after ClaimTTL, and the date's next trigger sends it.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/siamledger/ledger-export/internal/export"
+)
+
+// The kinds of notice.
+const (
+	KindReady = "ready" // the file is in Drive
+	KindLate  = "late"  // the date is blocked: the file will be late
+)
+
+// ClaimTTL is how long a claimed notice is reserved for the attempt sending it; a notice whose sender died is sent
+// by the first trigger after it.
+const ClaimTTL = 2 * time.Minute
+
+// Recorder keeps the notices' state on the date's lock.
+type Recorder interface {
+	// ClaimNotice reserves the date's notice of the kind until until. It reports false when the notice was
+	// already sent, or another attempt holds an unexpired claim.
+	ClaimNotice(ctx context.Context, date, kind string, now, until time.Time) (bool, error)
+	// NoticeSent records that the notice was sent.
+	NoticeSent(ctx context.Context, date, kind string, now time.Time) error
+}
+
+// Notifier posts the notices.
+type Notifier struct {
+	URL      string // the incoming webhook's URL: a secret, never logged
+	Client   *http.Client
+	Timeout  time.Duration // deadline of one post; 10 s when 0
+	Recorder Recorder
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// Failed, when set, counts a notice that could not be sent (a metric).
+	Failed func(ctx context.Context, kind string)
+}
+
+// Ready sends the date's "file is ready" notice, unless it was sent.
+func (n *Notifier) Ready(ctx context.Context, s export.Summary) {
+	n.send(ctx, s.Date, KindReady, readyText(s))
+}
+
+// Late sends the date's "file will be late" notice, unless it was sent. class is the permanent failure's class,
+// as the lock records it.
+func (n *Notifier) Late(ctx context.Context, date string, class export.Class) {
+	n.send(ctx, date, KindLate, lateText(date, class))
+}
+
+// send claims, posts and records one notice. Every problem is logged and counted, never returned.
+func (n *Notifier) send(ctx context.Context, date, kind, text string) {
+	log := n.Logger.With("batchDate", date, "notice", kind)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.timeout())
+	defer cancel()
+	now := n.Now()
+	ok, err := n.Recorder.ClaimNotice(ctx, date, kind, now, now.Add(ClaimTTL))
+	if err != nil {
+		n.fail(ctx, log, kind, fmt.Errorf("claim the notice on the lock: %w", err))
+		return
+	}
+	if !ok {
+		return // sent already, or being sent by another attempt
+	}
+	if err := n.post(ctx, date, kind, text); err != nil {
+		n.fail(ctx, log, kind, err)
+		return
+	}
+	if err := n.Recorder.NoticeSent(ctx, date, kind, n.Now()); err != nil {
+		// The message is out; without the record, the next trigger posts again with the same messageId, which
+		// Google Chat refuses as a duplicate.
+		log.WarnContext(ctx, "notice sent but not recorded on the lock", "error", err.Error())
+		return
+	}
+	log.InfoContext(ctx, "notice sent")
+}
+
+func (n *Notifier) fail(ctx context.Context, log *slog.Logger, kind string, err error) {
+	log.WarnContext(ctx, "notice not sent; the date's next trigger retries it", "error", err.Error())
+	if n.Failed != nil {
+		n.Failed(ctx, kind)
+	}
+}
+
+func (n *Notifier) timeout() time.Duration {
+	if n.Timeout <= 0 {
+		return 10 * time.Second
+	}
+	return n.Timeout
+}
+
+// post sends one message: Slack's body to hooks.slack.com, Google Chat's (with a client-assigned messageId)
+// anywhere else. The error never holds the URL.
+func (n *Notifier) post(ctx context.Context, date, kind, text string) error {
+	u, err := url.Parse(n.URL)
+	if err != nil {
+		return errors.New("the webhook URL does not parse")
+	}
+	body := map[string]any{"text": text}
+	if u.Hostname() != "hooks.slack.com" {
+		q := u.Query()
+		q.Set("messageId", MessageID(date, kind))
+		u.RawQuery = q.Encode()
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("encode the message: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(b))
+	if err != nil {
+		return errors.New("the webhook URL is not a valid request URL")
+	}
+	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	c := n.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // url.Error quotes the URL, which holds the webhook's key and token
+		}
+		return fmt.Errorf("post to the webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	detail, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	switch {
+	case resp.StatusCode/100 == 2:
+		return nil
+	case resp.StatusCode == http.StatusConflict:
+		return nil // Google Chat: a message with this messageId exists: it was sent before
+	}
+	return fmt.Errorf("the webhook answered %d: %s", resp.StatusCode, strings.TrimSpace(string(detail)))
+}
+
+// MessageID is the client-assigned Google Chat message id of a date's notice (it must start with "client-").
+func MessageID(date, kind string) string { return "client-ledger-export-" + kind + "-" + date }
+
+// readyText is the "file is ready" message, in an accountant's words.
+func readyText(s export.Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The ledger file for %s is in Drive: %s\n", showDate(s.Date), s.FileName)
+	fmt.Fprintf(&b, "Entries exported: %s. Failed: %s. Rows: %s.\n", thousands(s.EntriesExported), thousands(s.EntriesFailed), thousands(s.Rows))
+	fmt.Fprintf(&b, "Debit total: %s. Credit total: %s.\n", money(s.DebitTotal), money(s.CreditTotal))
+	if len(s.Failures) > 0 {
+		b.WriteString("Entries not in the file, and why:\n")
+		for i, f := range s.Failures {
+			if i == 3 {
+				fmt.Fprintf(&b, "and %s more (listed in the export's summary)\n", thousands(s.EntriesFailed-3))
+				break
+			}
+			fmt.Fprintf(&b, "- entry %s: %s\n", f.EntryID, f.Reason)
+		}
+	}
+	if s.WebViewLink != "" {
+		fmt.Fprintf(&b, "Open it: %s", s.WebViewLink)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// lateText is the "file will be late" message: what happened, in words an accountant understands, and what
+// happens next.
+func lateText(date string, class export.Class) string {
+	why := "the export stopped on an error it cannot get past by itself"
+	switch class {
+	case export.ClassDrivePermanent:
+		why = "the export cannot write to the Drive folder (its access to the folder was removed, or the folder moved)"
+	case export.ClassMongo:
+		why = "the ledger could not be read"
+	case export.ClassValidation:
+		why = "the export's settings are wrong"
+	case export.ClassFirestore:
+		why = "the export could not record its progress"
+	}
+	return fmt.Sprintf("The ledger file for %s will be late: %s. The IT team has been alerted; nothing is lost, and "+
+		"the file will be made as soon as the cause is fixed.", showDate(date), why)
+}
+
+// showDate writes 2026-11-28 as 28 Nov 2026.
+func showDate(date string) string {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return date
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// money writes 2819997.22 as 2,819,997.22.
+func money(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	if frac != "" {
+		whole += "." + frac
+	}
+	if neg {
+		return "-" + whole
+	}
+	return whole
+}
+
+func thousands(n int64) string { return money(strconv.FormatInt(n, 10)) }
