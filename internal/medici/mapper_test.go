@@ -114,6 +114,16 @@ func TestLineMeta(t *testing.T) {
 	}
 }
 
+// TestLineMetaIgnoredWithoutMetaColumns: with no META_COLUMNS, a line's meta field is not read at all, so a meta
+// of any type maps, and the line carries no meta values.
+func TestLineMetaIgnoredWithoutMetaColumns(t *testing.T) {
+	d := append(lineDoc(1.0, 0.0), bson.E{Key: "meta", Value: "not an object"})
+	_, l, err := medici.Mapper{Location: time.UTC}.Line(raw(t, d))
+	if err != nil || l.Meta != nil {
+		t.Errorf("Line(meta of type string, no meta columns) = meta %#v, %v; want nil, nil", l.Meta, err)
+	}
+}
+
 func TestJournal(t *testing.T) {
 	id := primitive.NewObjectID()
 	j, err := medici.Mapper{}.Journal(raw(t, bson.D{
