@@ -245,12 +245,25 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 }
 
+// BenchmarkPipelineXLSX is the pipeline writing the XLSX workbook (OUTPUT_FORMAT=xlsx) instead of the CSV; cmd/bench
+// compares its wall time and peak RSS with the CSV pipeline's at the same size in the same run.
+func BenchmarkPipelineXLSX(b *testing.B) {
+	for _, n := range []int{1_000_000} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			c := config(b, size(n))
+			c.Format = "xlsx"
+			pipelineWith(b, c)
+		})
+	}
+}
+
 // BenchmarkPipelineN runs the pipeline with LEDGER_BENCH_ENTRIES entries (200,000 by default); the chunk-size curve
 // runs it with each chunk size and buffer count.
 func BenchmarkPipelineN(b *testing.B) { pipeline(b, size(envInt(b, envEntries, 200_000))) }
 
-func pipeline(b *testing.B, n int) {
-	c := config(b, n)
+func pipeline(b *testing.B, n int) { pipelineWith(b, config(b, n)) }
+
+func pipelineWith(b *testing.B, c bench.Config) {
 	var (
 		rows, size int64
 		m0         = mallocs()

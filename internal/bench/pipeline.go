@@ -21,8 +21,10 @@ import (
 	"github.com/siamledger/ledger-export/internal/csvfile"
 	"github.com/siamledger/ledger-export/internal/drive"
 	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/layout"
 	"github.com/siamledger/ledger-export/internal/ledger"
 	"github.com/siamledger/ledger-export/internal/medici"
+	"github.com/siamledger/ledger-export/internal/xlsxfile"
 )
 
 // Folder is the Drive folder the benchmarks upload into; a fake must have it.
@@ -38,6 +40,7 @@ type Config struct {
 	ChunkSize int    // resumable upload chunk size; DefaultChunk when 0
 	Buffers   int    // export.Runner.Buffers
 	DriveURL  string // the fake Drive's base URL
+	Format    string // the file's format: csv (when empty) or xlsx
 }
 
 // Result is what a run did.
@@ -81,9 +84,20 @@ func Runner(ctx context.Context, c Config, q export.Queue) (*export.Runner, erro
 		Locker: &Locker{}, Queue: q, Drive: d,
 		Now: func() time.Time { return now }, Location: Zone, CutoffHour: 18,
 		Lease: 35 * time.Minute, BackfillWindow: 62 * 24 * time.Hour, FilePrefix: "bench",
-		ChunkSize: c.chunk(), Buffers: c.Buffers, CSV: CSVOptions(),
+		ChunkSize: c.chunk(), Buffers: c.Buffers, CSV: CSVOptions(), Format: c.format(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, nil
+}
+
+// format is the export.Format of c.Format, wired as function/wire.go wires OUTPUT_FORMAT.
+func (c Config) format() export.Format {
+	if c.Format != "xlsx" {
+		return export.Format{}
+	}
+	lay := layout.Default(Meta)
+	return export.Format{Extension: "xlsx", NewEncoder: func(w io.Writer, date string) export.Encoder {
+		return xlsxfile.NewWriter(w, xlsxfile.Options{Layout: lay, Location: Zone, Date: date})
+	}}
 }
 
 // RunPipeline exports a fresh workload of c.Entries entries through the whole run: lock, claim, read, encode,

@@ -1,5 +1,6 @@
 // Command bench runs the export's benchmarks (internal/bench) and prints one table: the encoder against
-// encoding/csv, the pipeline at 10,000, 100,000 and 1,000,000 queue entries, each stage alone at 1,000,000, the
+// encoding/csv, the pipeline at 10,000, 100,000 and 1,000,000 queue entries (and at 1,000,000 writing XLSX), each
+// stage alone at 1,000,000, the
 // end-to-end run on embedded FerretDB, and the cold start. Each benchmark runs in a process of its own, so that
 // its peak RSS (the child's maximum resident set size, from wait4's rusage) is its own; the fake Drive runs in
 // this process, so the children's RSS is the exporter's alone. With -curve it prints instead the wall time and
@@ -183,6 +184,12 @@ func (r *runner) table(start time.Time) error {
 		add("2 pipeline", count(float64(p.n)), res, p.times+" in one process")
 	}
 
+	xlsx, err := r.one("^BenchmarkPipelineXLSX$/^N=1000000$", "1x")
+	if err != nil {
+		return err
+	}
+	add("2 pipeline: xlsx", "1,000,000", xlsx, fmt.Sprintf("OUTPUT_FORMAT=xlsx; %.2f× the CSV's wall", xlsx.m("wall-s")/pipe[2].m("wall-s")))
+
 	var slowest float64
 	var slowestName string
 	for _, stage := range []string{"source", "encode", "hash", "upload"} {
@@ -239,6 +246,9 @@ func (r *runner) table(start time.Time) error {
 	fmt.Printf("  encoder allocations per row (steady state):    %.4f  (%.0f allocs per %s-row pass: the sample's cells that need cleaning)\n",
 		enc[0].m("allocs/row"), enc[0].m("allocs/op"), count(enc[0].m("rows/s")*enc[0].m("wall-s")))
 	fmt.Printf("  1,000,000 entries through layer 2 ≤ 10 s:      %.2f s  %s\n", pipe[2].m("wall-s"), verdict(pipe[2].m("wall-s") <= 10))
+	xlsxRSS, xlsxRatio := float64(xlsx.rss)/(1<<20), xlsx.m("wall-s")/pipe[2].m("wall-s")
+	fmt.Printf("  xlsx: peak RSS at 1,000,000 entries ≤ 64 MiB:  %.1f MiB  %s\n", xlsxRSS, verdict(xlsxRSS <= 64))
+	fmt.Printf("  xlsx: wall ≤ 2× the CSV's (same run):          %.2f s, %.2f×  %s\n", xlsx.m("wall-s"), xlsxRatio, verdict(xlsxRatio <= 2))
 	fmt.Printf("  overlap: wall / slowest stage alone ≤ 1.2:     %.2f (slowest: %s, %.2f s)  %s\n", overlap, slowestName, slowest, verdict(overlap <= 1.2))
 	fmt.Printf("  FerretDB finds per 1,000 entries ≤ 3:          %.1f  %s\n", fdb.m("finds/1000entries"), verdict(fdb.m("finds/1000entries") <= 3))
 	fmt.Printf("  cold start ≤ 150 ms:                           %.0f ms  %s\n", cold.m("ms-to-listen"), verdict(cold.m("ms-to-listen") <= 150))
