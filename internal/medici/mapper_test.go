@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -121,6 +122,45 @@ func TestLineMetaIgnoredWithoutMetaColumns(t *testing.T) {
 	_, l, err := medici.Mapper{Location: time.UTC}.Line(raw(t, d))
 	if err != nil || l.Meta != nil {
 		t.Errorf("Line(meta of type string, no meta columns) = meta %#v, %v; want nil, nil", l.Meta, err)
+	}
+}
+
+// TestLineManyMetaColumns: more meta columns than the mapper's stack array of 8 still map, each to its value.
+func TestLineManyMetaColumns(t *testing.T) {
+	var names []string
+	var meta bson.D
+	for i := range 10 {
+		names = append(names, fmt.Sprintf("f%d", i))
+		meta = append(meta, bson.E{Key: fmt.Sprintf("f%d", i), Value: int32(i)})
+	}
+	m := medici.Mapper{Meta: names, Location: time.UTC}
+	_, l, err := m.Line(raw(t, append(lineDoc(1.0, 0.0), bson.E{Key: "meta", Value: meta})))
+	if err != nil || len(l.Meta) != 10 {
+		t.Fatalf("Line(10 meta columns) = %d values, %v; want 10, nil", len(l.Meta), err)
+	}
+	for i, v := range l.Meta {
+		if want := (ledger.Value{Text: fmt.Sprint(i), Numeric: true}); v != want {
+			t.Errorf("meta.f%d = %+v, want %+v", i, v, want)
+		}
+	}
+}
+
+// TestLineNestingDepth: MongoDB stores documents nested at most 100 levels deep; the mapper accepts a line whose
+// meta nests to that depth and refuses one level more as malformed.
+func TestLineNestingDepth(t *testing.T) {
+	nested := func(levels int) bson.D { // the line's meta, at depth 1, holds levels-1 documents inside it
+		d := bson.D{{Key: "x", Value: 1}}
+		for range levels - 1 {
+			d = bson.D{{Key: "d", Value: d}}
+		}
+		return d
+	}
+	m := medici.Mapper{Location: time.UTC}
+	if _, _, err := m.Line(raw(t, append(lineDoc(1.0, 0.0), bson.E{Key: "meta", Value: nested(100)}))); err != nil {
+		t.Errorf("Line(meta nested to depth 100) = %v, want it mapped", err)
+	}
+	if _, _, err := m.Line(raw(t, append(lineDoc(1.0, 0.0), bson.E{Key: "meta", Value: nested(101)}))); !errors.Is(err, ledger.ErrMalformed) {
+		t.Errorf("Line(meta nested to depth 101) = %v, want ErrMalformed", err)
 	}
 }
 
