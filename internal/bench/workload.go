@@ -171,22 +171,25 @@ func (w *Workload) pick(e int) *template {
 // Pages calls fn with each page of raw documents, in order, for seeding a database. The documents are valid
 // only during the call.
 func (w *Workload) Pages(fn func(medici.Page) error) error {
-	var arena []byte
+	var arenas [3][]byte
 	for i := 0; ; i++ {
 		var p medici.Page
-		p, arena = w.page(i, arena[:0])
+		p.Queue, arenas[0] = w.docs(i, medici.PartQueue, arenas[0][:0])
 		if len(p.Queue) == 0 {
 			return nil
 		}
+		p.Journals, arenas[1] = w.docs(i, medici.PartJournals, arenas[1][:0])
+		p.Lines, arenas[2] = w.docs(i, medici.PartLines, arenas[2][:0])
 		if err := fn(p); err != nil {
 			return err
 		}
 	}
 }
 
-// Queue returns a medici.Memory serving the workload. A page's documents live in an arena that Memory gives back
-// when it is done with them (the mapped values own their bytes), so a read takes the memory of the pages it holds
-// (medici.ReadAhead at most), whatever the number of entries.
+// Queue returns a medici.Memory serving the workload. Each query's documents are made when Memory asks for them,
+// after its round trip, in an arena that Memory gives back once it has mapped them (the mapped values own their
+// bytes), as a driver's reply is: a read takes the memory of the replies being mapped, whatever the number of
+// entries.
 func (w *Workload) Queue(m medici.Mapper) *medici.Memory {
 	var (
 		mu   sync.Mutex
@@ -195,21 +198,23 @@ func (w *Workload) Queue(m medici.Mapper) *medici.Memory {
 	return &medici.Memory{
 		Entries: int64(w.Entries),
 		Mapper:  m,
-		Pages: func(_ context.Context, i int) (medici.Page, error) {
+		Pages: func(_ context.Context, i int, part medici.Part) (medici.Docs, error) {
 			var arena []byte
 			mu.Lock()
 			if n := len(free); n > 0 {
 				arena, free = free[n-1], free[:n-1]
 			}
 			mu.Unlock()
-			p, arena := w.page(i, arena[:0])
-			p.Last = (i+1)*w.pageSize() >= w.Entries
-			p.Release = func() {
-				mu.Lock()
-				free = append(free, arena)
-				mu.Unlock()
-			}
-			return p, nil
+			raw, arena := w.docs(i, part, arena[:0])
+			return medici.Docs{
+				Raw:  raw,
+				Last: (i+1)*w.pageSize() >= w.Entries,
+				Release: func() {
+					mu.Lock()
+					free = append(free, arena)
+					mu.Unlock()
+				},
+			}, nil
 		},
 	}
 }
@@ -221,42 +226,41 @@ func (w *Workload) pageSize() int {
 	return w.PageSize
 }
 
-// page makes the i-th page in arena and returns it with the arena, grown if it had to.
-func (w *Workload) page(i int, arena []byte) (medici.Page, []byte) {
+// docs makes one part of the i-th page in arena and returns it with the arena, grown if it had to.
+func (w *Workload) docs(i int, part medici.Part, arena []byte) ([]bson.Raw, []byte) {
 	size := w.pageSize()
 	first, last := i*size, min((i+1)*size, w.Entries)
 	if first >= last {
-		return medici.Page{}, arena
+		return nil, arena
 	}
-	need := 0
+	of := func(t *template) []doc {
+		switch part {
+		case medici.PartQueue:
+			return []doc{t.queue}
+		case medici.PartJournals:
+			return []doc{t.journal}
+		}
+		return t.lines
+	}
+	need, n := 0, 0
 	for e := first; e < last; e++ {
-		t := w.pick(e)
-		need += len(t.queue.b) + len(t.journal.b)
-		for _, l := range t.lines {
-			need += len(l.b)
+		for _, d := range of(w.pick(e)) {
+			need += len(d.b)
+			n++
 		}
 	}
 	if cap(arena) < need {
-		arena = make([]byte, 0, need+need/4)
+		arena = make([]byte, 0, need+need/8)
 	}
-	p := medici.Page{
-		Queue:    make([]bson.Raw, 0, last-first),
-		Journals: make([]bson.Raw, 0, last-first),
-		Lines:    make([]bson.Raw, 0, 4*(last-first)),
-	}
+	out := make([]bson.Raw, 0, n)
 	for e := first; e < last; e++ {
-		t := w.pick(e)
-		var doc bson.Raw
-		doc, arena = w.place(arena, t.queue, e)
-		p.Queue = append(p.Queue, doc)
-		doc, arena = w.place(arena, t.journal, e)
-		p.Journals = append(p.Journals, doc)
-		for _, l := range t.lines {
-			doc, arena = w.place(arena, l, e)
-			p.Lines = append(p.Lines, doc)
+		for _, d := range of(w.pick(e)) {
+			var raw bson.Raw
+			raw, arena = w.place(arena, d, e)
+			out = append(out, raw)
 		}
 	}
-	return p, arena
+	return out, arena
 }
 
 // place copies d to the end of arena with the entry's ids in place of the markers.

@@ -17,11 +17,26 @@ import (
 // journals they name, and those journals' lines, the last two in any order.
 type Page struct {
 	Queue, Journals, Lines []bson.Raw
-	// Last says that no page follows, so Memory does not ask for one (as Store's one entry more than a page tells
-	// it). Without it Memory asks, and a page without queue entries ends the batch.
+}
+
+// Part is one of a page's three queries: its queue entries, their journals, or those journals' lines.
+type Part int
+
+// The parts of a page.
+const (
+	PartQueue Part = iota
+	PartJournals
+	PartLines
+)
+
+// Docs are the documents one query of a page returns.
+type Docs struct {
+	Raw []bson.Raw
+	// Last, with PartQueue, says that no page follows, so Memory does not ask for one (as the entry more than a page
+	// that Store asks for tells it). Without it Memory asks, and a page without queue entries ends the batch.
 	Last bool
-	// Release, when set, is called once Memory is done with the page's documents, so that their memory can serve
-	// another page.
+	// Release, when set, is called once Memory is done with the documents (the mapped values own their bytes), so
+	// that their memory can serve another query.
 	Release func()
 }
 
@@ -33,10 +48,10 @@ type Page struct {
 // network: each page's queue, journals and lines queries (a Store's finds never need a getMore), the aggregation
 // that finds journals queued twice, the claim, each mark, the counts and the export log.
 type Memory struct {
-	// Pages returns the i-th page (from 0) of a batch. A page without queue entries ends the batch. Memory is done
-	// with a page's documents when it calls the page's Release (the mapped values own their bytes); pages are
-	// asked for in order, one at a time, while earlier ones may still be mapped.
-	Pages func(ctx context.Context, i int) (Page, error)
+	// Pages returns the documents of one part of the i-th page (from 0) of a batch, when a Store would receive
+	// them: the queue entries of pages in order, one page at a time, and then each page's journals and lines at
+	// the same time, from other goroutines, while other pages are read.
+	Pages func(ctx context.Context, i int, part Part) (Docs, error)
 	// Entries is how many entries Claim reports.
 	Entries int64
 	// Mapper maps the documents, as Options.Mapper does for Store.
@@ -96,7 +111,7 @@ func (m *Memory) Read(ctx context.Context, _ export.Batch, fn func([]export.Entr
 	if err := m.roundTrip(ctx); err != nil {
 		return fmt.Errorf("find journals queued twice: %w", err)
 	}
-	src := &memorySource{m: m, pages: map[int]Page{}}
+	src := memorySource{m: m}
 	return readPages(ctx, src, m.Mapper, memoryPageSize, nil, fn, func(i int, err error) error {
 		return fmt.Errorf("read page %d: %w", i, err)
 	})
@@ -106,65 +121,41 @@ func (m *Memory) Read(ctx context.Context, _ export.Batch, fn func([]export.Entr
 // largest.
 const memoryPageSize = 1000
 
-// memorySource is the source of one Memory read. The chain asks for pages in order; a page's documents stay until
-// its journals and lines are mapped.
-type memorySource struct {
-	m     *Memory
-	mu    sync.Mutex
-	pages map[int]Page
-}
+// memorySource is the source of Memory's reads: each query waits its round trip, then asks Pages for its
+// documents.
+type memorySource struct{ m *Memory }
 
-func (s *memorySource) queue(ctx context.Context, i int, _ *bson.RawValue, fn func(bson.Raw)) (bool, error) {
+// part pays the round trip of one query and calls fn with the documents Pages returns for it.
+func (s memorySource) part(ctx context.Context, i int, part Part, fn func(bson.Raw)) (Docs, error) {
 	if err := s.m.roundTrip(ctx); err != nil {
-		return false, err
+		return Docs{}, err
 	}
-	p, err := s.m.Pages(ctx, i)
+	d, err := s.m.Pages(ctx, i, part)
 	if err != nil {
-		return false, err
+		return Docs{}, err
 	}
-	s.mu.Lock()
-	s.pages[i] = p
-	s.mu.Unlock()
-	for _, raw := range p.Queue {
+	for _, raw := range d.Raw {
 		fn(raw)
 	}
-	return len(p.Queue) > 0 && !p.Last, nil
+	if d.Release != nil {
+		d.Release()
+	}
+	return d, nil
 }
 
-func (s *memorySource) page(i int) Page {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.pages[i]
+func (s memorySource) queue(ctx context.Context, i int, _ *bson.RawValue, fn func(bson.Raw)) (bool, error) {
+	d, err := s.part(ctx, i, PartQueue, fn)
+	return len(d.Raw) > 0 && !d.Last, err
 }
 
-func (s *memorySource) journals(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {
-	if err := s.m.roundTrip(ctx); err != nil {
-		return err
-	}
-	for _, raw := range s.page(i).Journals {
-		fn(raw)
-	}
-	return nil
+func (s memorySource) journals(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {
+	_, err := s.part(ctx, i, PartJournals, fn)
+	return err
 }
 
-func (s *memorySource) lines(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {
-	if err := s.m.roundTrip(ctx); err != nil {
-		return err
-	}
-	for _, raw := range s.page(i).Lines {
-		fn(raw)
-	}
-	return nil
-}
-
-func (s *memorySource) done(i int) {
-	s.mu.Lock()
-	p, ok := s.pages[i]
-	delete(s.pages, i)
-	s.mu.Unlock()
-	if ok && p.Release != nil {
-		p.Release()
-	}
+func (s memorySource) lines(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {
+	_, err := s.part(ctx, i, PartLines, fn)
+	return err
 }
 
 // MarkFailed counts the failures.

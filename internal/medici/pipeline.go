@@ -12,11 +12,13 @@ import (
 )
 
 // ReadAhead is how many pages a read holds at most, from the query of their queue entries until the caller's
-// function returns with them: the pages being queried and mapped, and those waiting their turn. It bounds the
-// read's memory (a page of 1,000 entries is about 2 MB of documents while mapped, and 1 MB of mapped values) and
-// hides the database's round trips: with a round trip of r and pages consumed every c, about (2r + mapping) / c
-// pages are in flight. internal/bench/README.md measures it.
-const ReadAhead = 4
+// function returns with them: the pages being queried and mapped, and those waiting their turn. Each costs about
+// 4 MB of heap at 1,000 entries (1.7 MB of documents while they are mapped, 1.7 MB of mapped values, the lines
+// mapped before their journals are joined), so twice that in resident memory under Go's default GOGC. Three pages
+// keep both cores mapping and one page ready for the encoder, and hide a round trip of up to about a page's
+// encoding time; a longer one is bound by the chain of queue queries, which no read-ahead shortens.
+// internal/bench/README.md measures it.
+const ReadAhead = 3
 
 // source is where a read's documents come from: MongoDB for Store, a function for Memory. Each method is one
 // round trip; it calls fn with every document it returns, in order, and the document is valid only during the
@@ -29,8 +31,6 @@ type source interface {
 	journals(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error
 	// lines returns the lines of the page's journals.
 	lines(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error
-	// done tells the source that the read no longer needs page i's documents.
-	done(i int)
 }
 
 // page is one page of a read on its way to the caller.
@@ -91,11 +91,9 @@ func readPages(ctx context.Context, src source, m Mapper, size int, dups map[str
 			case a.err != nil:
 				p.err = a.err
 			case len(a.entries) == 0:
-				src.done(i)
 				return
 			}
 			if p.err != nil {
-				src.done(i)
 				close(p.ready)
 				pages <- p
 				return
@@ -104,7 +102,6 @@ func readPages(ctx context.Context, src source, m Mapper, size int, dups map[str
 			go func() {
 				defer wg.Done()
 				defer close(p.ready)
-				defer src.done(i)
 				p.entries, p.err = lookUp(ctx, src, i, a)
 			}()
 			pages <- p // never blocks: a page holds a token until fn returns, and there are as many tokens as room

@@ -169,8 +169,6 @@ func (s *jittery) lines(ctx context.Context, i int, _ []primitive.ObjectID, fn f
 	return nil
 }
 
-func (*jittery) done(int) {}
-
 var errLines = errors.New("lines query failed")
 
 func newJittery(t *testing.T, pages []Page, seed uint64) *jittery {
@@ -272,20 +270,21 @@ func TestReadPagesStopsAtTheFirstFailedPage(t *testing.T) {
 }
 
 // Memory pays a round trip for each query Store would send: the aggregation for journals queued twice, then three
-// per page, with no query after a page marked Last; and it gives every page back. A Memory that read a page
+// per page, with no query after a page marked Last; and it releases every part it asked for. A Memory that read a page
 // without paying for it would make the latency rows of make bench too fast.
 func TestMemoryRoundTripsAndRelease(t *testing.T) {
 	pages := testPages(t, 5, 30, 3)
-	var released atomic.Int64
-	m := &Memory{Mapper: Mapper{Location: time.UTC}, Latency: time.Millisecond, Pages: func(_ context.Context, i int) (Page, error) {
+	var asked, released atomic.Int64
+	m := &Memory{Mapper: Mapper{Location: time.UTC}, Latency: time.Millisecond, Pages: func(_ context.Context, i int, part Part) (Docs, error) {
+		asked.Add(1)
 		if i >= len(pages) {
 			t.Errorf("Memory asked for page %d after the last", i)
-			return Page{}, nil
+			return Docs{}, nil
 		}
-		p := pages[i]
-		p.Last = i == len(pages)-1
-		p.Release = func() { released.Add(1) }
-		return p, nil
+		d := Docs{Raw: [...][]bson.Raw{PartQueue: pages[i].Queue, PartJournals: pages[i].Journals, PartLines: pages[i].Lines}[part]}
+		d.Last = part == PartQueue && i == len(pages)-1
+		d.Release = func() { released.Add(1) }
+		return d, nil
 	}}
 	var got [][]export.Entry
 	if err := m.Read(t.Context(), export.Batch{}, func(p []export.Entry) error {
@@ -306,8 +305,8 @@ func TestMemoryRoundTripsAndRelease(t *testing.T) {
 	if n := m.RoundTrips(); n != 1+3*int64(len(pages)) {
 		t.Errorf("RoundTrips() = %d, want %d (1 + 3 per page)", n, 1+3*len(pages))
 	}
-	if n := released.Load(); n != int64(len(pages)) {
-		t.Errorf("%d pages released, want %d", n, len(pages))
+	if n, r := asked.Load(), released.Load(); n != 3*int64(len(pages)) || r != n {
+		t.Errorf("Memory asked for %d parts and released %d, want %d of each", n, r, 3*len(pages))
 	}
 	if err := m.Claim(t.Context(), export.Batch{}, time.Now()); err != nil || m.RoundTrips() != 2+3*int64(len(pages)) {
 		t.Errorf("Claim() = %v, round trips %d: want the claim to pay one", err, m.RoundTrips())

@@ -301,8 +301,6 @@ func (q *storeSource) lines(ctx context.Context, _ int, ids []primitive.ObjectID
 	return nil
 }
 
-func (*storeSource) done(int) {}
-
 // each calls fn with every document a find returns, in order. The document is valid only during the call.
 func each(ctx context.Context, c *mongo.Collection, filter bson.D, opts *options.FindOptions, fn func(bson.Raw)) error {
 	cur, err := c.Find(ctx, filter, opts)
