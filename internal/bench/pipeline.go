@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"google.golang.org/api/option"
@@ -41,12 +42,16 @@ type Config struct {
 	Buffers   int    // export.Runner.Buffers
 	DriveURL  string // the fake Drive's base URL
 	Format    string // the file's format: csv (when empty) or xlsx
+	// MongoLatency is the round trip every MongoDB query and update pays (medici.Memory.Latency).
+	MongoLatency time.Duration
 }
 
 // Result is what a run did.
 type Result struct {
-	Summary export.Summary
-	Wall    time.Duration
+	Summary    export.Summary
+	Wall       time.Duration
+	CPU        time.Duration // the process's CPU time (user and system) during the run, on every core
+	RoundTrips int64         // the MongoDB round trips the run paid
 }
 
 // CSVOptions are the CSV options of every run: the workload's meta columns, Bangkok time, the formula guard on.
@@ -104,20 +109,33 @@ func (c Config) format() export.Format {
 // hash, upload, record, mark.
 func RunPipeline(ctx context.Context, c Config) (Result, error) {
 	w := NewWorkload(c.Entries, 1)
-	r, err := Runner(ctx, c, w.Queue(Mapper()))
+	q := w.Queue(Mapper())
+	q.Latency = c.MongoLatency
+	r, err := Runner(ctx, c, q)
 	if err != nil {
 		return Result{}, err
 	}
+	cpu0 := ProcessCPU()
 	start := time.Now()
 	rep, err := r.Run(ctx, export.Request{Date: Date})
-	wall := time.Since(start)
+	wall, cpu := time.Since(start), ProcessCPU()-cpu0
 	if err != nil {
 		return Result{}, fmt.Errorf("run: %w", err)
 	}
 	if rep.Outcome != export.OutcomeExported || rep.Summary == nil {
 		return Result{}, fmt.Errorf("run: outcome %s, want exported", rep.Outcome)
 	}
-	return Result{Summary: *rep.Summary, Wall: wall}, nil
+	return Result{Summary: *rep.Summary, Wall: wall, CPU: cpu, RoundTrips: q.RoundTrips()}, nil
+}
+
+// ProcessCPU returns the CPU time (user and system) the process has used so far, on every core; zero where
+// getrusage fails.
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // StageSource reads and checks the workload without writing anything: page making, BSON mapping, assembly and

@@ -34,8 +34,9 @@ func main() {
 	curve := flag.Bool("curve", false, "print the chunk-size and buffer curve instead of the table")
 	curveEntries := flag.Int("curve-entries", 300_000, "entries of each run of the curve")
 	latency := flag.Duration("latency", 0, "delay the fake Drive adds to every chunk request, as a real Drive's round trip would")
+	latencyOnly := flag.Bool("latency-only", false, "print only the latency table (MongoDB round trip × Drive chunk latency) and its targets")
 	flag.Parse()
-	if err := run(*curve, *curveEntries, *latency); err != nil {
+	if err := run(*curve, *curveEntries, *latency, *latencyOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -43,9 +44,10 @@ func main() {
 
 // result is one benchmark line: its metrics by unit, and the child's peak RSS.
 type result struct {
-	name    string
-	metrics map[string]float64
-	rss     int64
+	name      string
+	metrics   map[string]float64
+	rss       int64
+	parentCPU time.Duration // this process's CPU time while the child ran: the fake Drive's work
 }
 
 func (r result) m(unit string) float64 {
@@ -58,9 +60,10 @@ func (r result) m(unit string) float64 {
 
 type runner struct {
 	dir, test, server, drive string
+	slowDrive                string // a fake Drive that delays every chunk request by slowDrive
 }
 
-func run(curve bool, curveEntries int, latency time.Duration) error {
+func run(curve bool, curveEntries int, latency time.Duration, latencyOnly bool) error {
 	dir, err := os.MkdirTemp("", "ledger-bench-*")
 	if err != nil {
 		return fmt.Errorf("temporary directory: %w", err)
@@ -85,6 +88,13 @@ func run(curve bool, curveEntries int, latency time.Duration) error {
 	}
 	defer fake.Close()
 	r.drive = fake.URL()
+	slow, err := drivefake.NewServer(drivefake.Options{Folders: []string{bench.Folder}, Discard: true,
+		Faults: []drivefake.Fault{{Op: drivefake.OpChunk, Delay: slowDrive, Times: -1}}})
+	if err != nil {
+		return err
+	}
+	defer slow.Close()
+	r.slowDrive = slow.URL()
 
 	fmt.Println(machine())
 	if latency > 0 {
@@ -92,6 +102,9 @@ func run(curve bool, curveEntries int, latency time.Duration) error {
 	}
 	if curve {
 		return r.curve(curveEntries)
+	}
+	if latencyOnly {
+		return r.latencyTable(start)
 	}
 	return r.table(start)
 }
@@ -101,12 +114,15 @@ func (r *runner) bench(pattern, benchtime string, env ...string) ([]result, erro
 	fmt.Fprintf(os.Stderr, "bench: %s (%s)\n", pattern, benchtime)
 	cmd := exec.Command(r.test, "-test.run=^$", "-test.bench="+pattern, "-test.benchtime="+benchtime, "-test.benchmem", "-test.timeout=20m")
 	cmd.Dir = filepath.Join("internal", "bench")
-	cmd.Env = append(os.Environ(), append([]string{"LEDGER_BENCH_DRIVE_URL=" + r.drive, "LEDGER_BENCH_EXPORTSERVER=" + r.server}, env...)...)
+	cmd.Env = append(os.Environ(), append([]string{"LEDGER_BENCH_DRIVE_URL=" + r.drive, "LEDGER_BENCH_SLOW_DRIVE_URL=" + r.slowDrive,
+		"LEDGER_BENCH_EXPORTSERVER=" + r.server}, env...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cpu0 := bench.ProcessCPU()
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%s: %w\n%s", pattern, err, out.String())
 	}
+	parentCPU := bench.ProcessCPU() - cpu0
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss << 10 // kilobytes on Linux
@@ -118,7 +134,7 @@ func (r *runner) bench(pattern, benchtime string, env ...string) ([]result, erro
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 			continue
 		}
-		rr := result{name: f[0], metrics: map[string]float64{}, rss: rss}
+		rr := result{name: f[0], metrics: map[string]float64{}, rss: rss, parentCPU: parentCPU}
 		for i := 2; i+1 < len(f); i += 2 {
 			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
 				rr.metrics[f[i+1]] = v
@@ -252,8 +268,8 @@ func (r *runner) table(start time.Time) error {
 	fmt.Printf("  overlap: wall / slowest stage alone ≤ 1.2:     %.2f (slowest: %s, %.2f s)  %s\n", overlap, slowestName, slowest, verdict(overlap <= 1.2))
 	fmt.Printf("  FerretDB finds per 1,000 entries ≤ 3:          %.1f  %s\n", fdb.m("finds/1000entries"), verdict(fdb.m("finds/1000entries") <= 3))
 	fmt.Printf("  cold start ≤ 150 ms:                           %.0f ms  %s\n", cold.m("ms-to-listen"), verdict(cold.m("ms-to-listen") <= 150))
-	fmt.Printf("\nload average at the end: %s; total %s\n", loadavg(), time.Since(start).Round(time.Second))
-	return nil
+	fmt.Println()
+	return r.latencyTable(start)
 }
 
 // curve runs the pipeline for each chunk size and buffer count.

@@ -1,0 +1,82 @@
+package bench_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/siamledger/ledger-export/internal/bench"
+	"github.com/siamledger/ledger-export/internal/drivefake"
+)
+
+// Latency: the pipeline where production differs from loopback. MongoDB is medici.Memory with a round trip on every
+// query and update (medici.Memory.Latency: the pipeline's own source, since FerretDB is far too slow for a million
+// entries, see layer 3); Drive is the fake with a delay on every chunk request.
+
+// envSlowDrive names a fake Drive in another process that delays every chunk request by slowDrive; without it the
+// benchmark starts one of its own.
+const (
+	envSlowDrive = "LEDGER_BENCH_SLOW_DRIVE_URL"
+	slowDrive    = 100 * time.Millisecond
+)
+
+// BenchmarkLatency runs the pipeline at 100,000 and 1,000,000 entries with a MongoDB round trip of 0, 5 and 20 ms
+// and a Drive chunk latency of 0 and 100 ms. Besides the pipeline's columns it reports the CPU seconds of the run
+// (cpu-s, every core), the MongoDB round trips it paid, its pages of 1,000 entries and its upload chunks, from
+// which cmd/bench makes the floors: the CPU floor, the chain of queue queries (pages × round trip) and the chain
+// of chunks (chunks × chunk latency).
+func BenchmarkLatency(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		for _, mongo := range []time.Duration{0, 5 * time.Millisecond, 20 * time.Millisecond} {
+			for _, drive := range []time.Duration{0, slowDrive} {
+				b.Run(fmt.Sprintf("N=%d/mongo=%s/drive=%s", n, mongo, drive), func(b *testing.B) {
+					c := config(b, size(n))
+					c.MongoLatency = mongo
+					if drive > 0 {
+						c.DriveURL = slowDriveURL(b)
+					}
+					latency(b, c)
+				})
+			}
+		}
+	}
+}
+
+// slowDriveURL returns a fake Drive that delays every chunk request by slowDrive: the one cmd/bench runs, or one in
+// this process.
+func slowDriveURL(tb testing.TB) string {
+	if u := os.Getenv(envSlowDrive); u != "" {
+		return u
+	}
+	fake, err := drivefake.NewServer(drivefake.Options{Folders: []string{bench.Folder}, Discard: true,
+		Faults: []drivefake.Fault{{Op: drivefake.OpChunk, Delay: slowDrive, Times: -1}}})
+	if err != nil {
+		tb.Fatalf("drivefake.NewServer: %v", err)
+	}
+	tb.Cleanup(fake.Close)
+	return fake.URL()
+}
+
+func latency(b *testing.B, c bench.Config) {
+	var (
+		res       bench.Result
+		m0        = mallocs()
+		wall, cpu time.Duration
+	)
+	b.ResetTimer()
+	for range b.N {
+		r, err := bench.RunPipeline(b.Context(), c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, wall, cpu = r, wall+r.Wall, cpu+r.CPU
+	}
+	b.StopTimer()
+	report(b, res.Summary.Rows, res.Summary.Bytes, mallocs()-m0, wall)
+	chunk := int64(c.ChunkSize)
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s")
+	b.ReportMetric(float64(res.RoundTrips), "roundtrips")
+	b.ReportMetric(float64((c.Entries+999)/1000), "pages")
+	b.ReportMetric(float64((res.Summary.Bytes+chunk-1)/chunk), "chunks")
+}
