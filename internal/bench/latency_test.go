@@ -80,3 +80,24 @@ func latency(b *testing.B, c bench.Config) {
 	b.ReportMetric(float64((c.Entries+999)/1000), "pages")
 	b.ReportMetric(float64((res.Summary.Bytes+chunk-1)/chunk), "chunks")
 }
+
+// unchangedSHA256 is the SHA-256 of the CSV of the workload's first 20,000 entries as the export wrote it when it
+// read one page at a time (commit 60dbea7, before the pipelined read): 49,507 rows, 19,637,172 bytes, 59 entries
+// failed.
+const unchangedSHA256 = "ab0d25e68f9a8c19a2884c22f9f22fd02d5bc95d7d5fb06c8108db00d3693e22"
+
+// The file's bytes must not depend on how the read is pipelined or how long MongoDB takes: the pipelined read
+// writes the bytes the one-page-at-a-time read wrote, with no MongoDB latency and with round trips long and
+// uneven enough for pages to finish mapping out of order. A read that delivered pages as they finish, or lost or
+// repeated one, fails here (as would an encoder or mapper change that alters the bytes).
+func TestPipelineBytesUnchanged(t *testing.T) {
+	for _, mongo := range []time.Duration{0, 300 * time.Microsecond} {
+		res, err := bench.RunPipeline(t.Context(), bench.Config{Entries: 20_000, DriveURL: driveURL(t), MongoLatency: mongo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := res.Summary; s.SHA256 != unchangedSHA256 || s.Rows != 49_507 || s.EntriesFailed != 59 {
+			t.Errorf("MongoDB round trip %s: sha256 %s, %d rows, %d failed; want %s, 49,507 rows, 59 failed", mongo, s.SHA256, s.Rows, s.EntriesFailed, unchangedSHA256)
+		}
+	}
+}
