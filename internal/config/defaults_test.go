@@ -59,3 +59,44 @@ func TestFromEnvMatchesEveryDocumentedDefault(t *testing.T) {
 		t.Errorf("checked the defaults of %d variables, want every optional one (at least 20)", checked)
 	}
 }
+
+// TestFromEnvBounds checks each documented bound at its edge: the bound itself is accepted and one step beyond
+// is refused, naming the variable.
+func TestFromEnvBounds(t *testing.T) {
+	tests := []struct {
+		name, value string
+		ok          bool
+	}{
+		{"LEASE_DURATION", "1s", true}, {"LEASE_DURATION", "999ms", false},
+		{"CHUNK_SIZE", "262144", true}, {"CHUNK_SIZE", "0", false}, {"CHUNK_SIZE", "262145", false},
+		{"CHUNK_SIZE", "268435456", true}, {"CHUNK_SIZE", "268697600", false},
+		{"BATCH_SIZE", "1", true}, {"BATCH_SIZE", "0", false}, {"BATCH_SIZE", "1000", true}, {"BATCH_SIZE", "1001", false},
+		{"HEALTH_WINDOW", "1h", true}, {"HEALTH_WINDOW", "59m59s", false},
+		{"BACKFILL_WINDOW", "24h", true}, {"BACKFILL_WINDOW", "23h59m59s", false}, {"BACKFILL_WINDOW", "1h", false},
+		{"CALL_TIMEOUT", "1s", true}, {"CALL_TIMEOUT", "999ms", false},
+		{"MONGODB_DATABASE", "ledger", true}, {"MONGODB_DATABASE", "led.ger", false}, {"MONGODB_DATABASE", "a/b", false},
+	}
+	for _, tt := range tests {
+		m := minimal()
+		m[tt.name] = tt.value
+		_, err := config.FromEnv(env(m))
+		if tt.ok && err != nil {
+			t.Errorf("%s=%s: %v, want it accepted", tt.name, tt.value, err)
+		}
+		if !tt.ok && (err == nil || !strings.Contains(err.Error(), tt.name)) {
+			t.Errorf("%s=%s: error %v, want a refusal naming %s", tt.name, tt.value, err, tt.name)
+		}
+	}
+}
+
+// TestTelemetryAuto: TELEMETRY=auto (the default) is gcp on Cloud Run, where K_SERVICE is set, and none elsewhere.
+func TestTelemetryAuto(t *testing.T) {
+	for kService, want := range map[string]string{"": "none", "ledger-export": "gcp"} {
+		m := minimal()
+		m["K_SERVICE"] = kService
+		c, err := config.FromEnv(env(m))
+		if err != nil || c.Telemetry != want {
+			t.Errorf("TELEMETRY unset, K_SERVICE=%q: %q, %v; want %q", kService, c.Telemetry, err, want)
+		}
+	}
+}
