@@ -10,7 +10,8 @@ import (
 // Locker is an export.Locker that sends the notices at the points where a date's fate is written on its lock, so
 // that the run itself knows nothing of them:
 //
-//   - Done (the date is finished): the "file is ready" notice;
+//   - Done (the date is finished): the "file is ready" notice, and those of the days before that an outage kept
+//     from being sent;
 //   - Acquire finding the date done: the "file is ready" notice again, which sends it only if an earlier attempt
 //     could not (the claim on the lock says whether it was sent);
 //   - Fail with a permanent failure, or Acquire finding the date blocked by one: the "file will be late" notice.
@@ -38,12 +39,31 @@ func (l Locker) Acquire(ctx context.Context, date string, now time.Time, o expor
 	return acq, nil
 }
 
-// Done records the date as done, then sends the "file is ready" notice.
+// RetryDays is how many days before a finished date the run looks for "file is ready" notices that could not be
+// sent (a webhook outage): the next day's run sends them, once each.
+const RetryDays = 7
+
+// Done records the date as done, then sends the "file is ready" notice, and the notices of the RetryDays dates
+// before it that are done but whose notice was not sent. All of it comes after the date is recorded done, so no
+// notice delays or fails the export.
 func (l Locker) Done(ctx context.Context, le export.Lease, s export.Summary, now time.Time) error {
 	if err := l.Locker.Done(ctx, le, s, now); err != nil {
 		return err
 	}
 	l.Notifier.Ready(ctx, s)
+	day, err := time.Parse(time.DateOnly, le.Date)
+	if err != nil {
+		return nil
+	}
+	recs, err := l.Locker.Range(ctx, day.AddDate(0, 0, -RetryDays).Format(time.DateOnly), day.AddDate(0, 0, -1).Format(time.DateOnly))
+	if err != nil {
+		return nil // the notices wait for the next run; the export is done
+	}
+	for _, rec := range recs {
+		if rec.State == export.StateDone && rec.Summary != nil {
+			l.Notifier.Ready(ctx, *rec.Summary) // sends nothing when the notice was sent (its claim says so)
+		}
+	}
 	return nil
 }
 

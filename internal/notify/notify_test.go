@@ -283,3 +283,27 @@ func TestSlackByHost(t *testing.T) {
 		t.Errorf("request URL = %v, want hooks.slack.com without messageId", tr.seen)
 	}
 }
+
+// TestNextDaysRunSendsAMissedNotice: the webhook is down all through a date's run; the next day's run, with the
+// webhook back, sends that date's notice as well as its own. Fails if only the date's own trigger retries it
+// (Cloud Scheduler never triggers a done date again).
+func TestNextDaysRunSendsAMissedNotice(t *testing.T) {
+	hook := newWebhook(t)
+	hook.setStatus(http.StatusServiceUnavailable)
+	r, _ := setup(t, hook, io.Discard)
+	if rep, err := r.Run(t.Context(), export.Request{Date: bench.Date}); err != nil || rep.Outcome != export.OutcomeExported {
+		t.Fatalf("day 1 = %+v, %v", rep, err)
+	}
+	hook.setStatus(0)
+	next := r.Now().AddDate(0, 0, 1)
+	r.Now = func() time.Time { return next }
+	r.Locker.(notify.Locker).Notifier.Now = r.Now
+	r.Queue = bench.NewWorkload(2000, 1).Queue(bench.Mapper()) // day 2's entries
+	if rep, err := r.Run(t.Context(), export.Request{Date: "2026-11-29"}); err != nil || rep.Outcome != export.OutcomeExported {
+		t.Fatalf("day 2 = %+v, %v", rep, err)
+	}
+	got := hook.got()
+	if len(got) != 2 || !strings.Contains(got[0]+got[1], bench.Date) || !strings.Contains(got[0]+got[1], "2026-11-29") {
+		t.Errorf("messages after day 2 = %d %q, want one for each date", len(got), got)
+	}
+}
