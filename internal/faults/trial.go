@@ -107,7 +107,7 @@ func (h *Harness) newWorld(ctx context.Context, f Fault, n int, rnd *rand.Rand) 
 	for k := n - 1; k >= 0; k-- {
 		date := latest.AddDate(0, 0, -k).Format(time.DateOnly)
 		cutoff, _ := runner.Cutoff(date)
-		d := Data(id*10+int64(n-1-k), cutoff)
+		d := Data(id*10+int64(n-1-k), cutoff, h.opts.Format)
 		w.days = append(w.days, newDay(date, cutoff, d))
 	}
 
@@ -423,16 +423,29 @@ func (s *schedule) attempt(ctx context.Context, n int) (int, error) {
 }
 
 // Data is a trial's batch for one date: a few journals whose long memos make a file of several 256 KiB chunks,
-// plus the four broken entries of package demo.
-func Data(seed int64, cutoff time.Time) demo.Data {
+// plus the four broken entries of package demo. For CSV the memos repeat a Thai phrase (multi-byte text); an xlsx
+// file is deflated, which would shrink that to one request, so for xlsx each memo also carries 24,000 characters
+// drawn at random from the seed (within the 32,767-character cell cap), which deflate cannot shrink much.
+func Data(seed int64, cutoff time.Time, format string) demo.Data {
 	d := demo.Generate(demo.Options{Journals: 16, Seed: uint64(seed), From: cutoff.Add(-20 * time.Hour), To: cutoff.Add(-time.Minute), Broken: true})
-	pad := strings.Repeat("ค่าสินค้าและบริการตามใบแจ้งหนี้ ", 400)
+	thai := strings.Repeat("ค่าสินค้าและบริการตามใบแจ้งหนี้ ", 400)
+	rnd := rand.New(rand.NewPCG(uint64(seed), 0x6d656d6f))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 	for _, doc := range d.Transactions {
 		tx := doc.(bson.D)
 		for i := range tx {
-			if tx[i].Key == "memo" {
-				tx[i].Value = fmt.Sprint(tx[i].Value) + " " + pad
+			if tx[i].Key != "memo" {
+				continue
 			}
+			pad := thai
+			if format == "xlsx" {
+				b := make([]byte, 24000)
+				for j := range b {
+					b[j] = alphabet[rnd.IntN(len(alphabet))]
+				}
+				pad = "ค่าสินค้าและบริการ " + string(b)
+			}
+			tx[i].Value = fmt.Sprint(tx[i].Value) + " " + pad
 		}
 	}
 	return d
