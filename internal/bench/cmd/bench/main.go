@@ -101,7 +101,7 @@ func run(curve bool, curveEntries int, latency time.Duration, latencyOnly bool) 
 		fmt.Printf("the fake Drive delays every chunk request by %s\n", latency)
 	}
 	if curve {
-		return r.curve(curveEntries)
+		return r.curve(curveEntries, latency)
 	}
 	if latencyOnly {
 		return r.latencyTable(start)
@@ -272,10 +272,11 @@ func (r *runner) table(start time.Time) error {
 	return r.latencyTable(start)
 }
 
-// curve runs the pipeline for each chunk size and buffer count.
-func (r *runner) curve(entries int) error {
+// curve runs the pipeline for each chunk size and buffer count. With a chunk latency it also prints the chunk
+// floor: the upload sends its chunks one after another, so chunks × latency is the least the run can take.
+func (r *runner) curve(entries int, latency time.Duration) error {
 	tw := tabwriter.NewWriter(os.Stdout, 2, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
-	fmt.Fprintf(tw, "chunk\tbuffers\twall (%s entries)\tCSV rows/s\tpeak RSS\t\n", count(float64(entries)))
+	fmt.Fprintf(tw, "chunk\tbuffers\twall (%s entries)\tCSV rows/s\tpeak RSS\tchunk floor\twall / chunk floor\t\n", count(float64(entries)))
 	for _, chunk := range []int{1 << 20, 2 << 20, 4 << 20, 8 << 20, 16 << 20} {
 		for _, buffers := range []int{-1, 1, 2, 4} {
 			res, err := r.one("^BenchmarkPipelineN$", "1x",
@@ -285,7 +286,13 @@ func (r *runner) curve(entries int) error {
 				return err
 			}
 			b := strconv.Itoa(max(buffers, 0))
-			fmt.Fprintf(tw, "%d MiB\t%s\t%.2f s\t%s\t%.1f MiB\t\n", chunk>>20, b, res.m("wall-s"), count(res.m("rows/s")), float64(res.rss)/(1<<20))
+			bytes := res.m("MB/s") * 1e6 * res.m("wall-s")
+			floor := math.Ceil(bytes/float64(chunk)) * latency.Seconds()
+			ratio := "-"
+			if floor > 0 {
+				ratio = fmt.Sprintf("%.2f", res.m("wall-s")/floor)
+			}
+			fmt.Fprintf(tw, "%d MiB\t%s\t%.2f s\t%s\t%.1f MiB\t%.2f s\t%s\t\n", chunk>>20, b, res.m("wall-s"), count(res.m("rows/s")), float64(res.rss)/(1<<20), floor, ratio)
 		}
 	}
 	return tw.Flush()
