@@ -164,6 +164,25 @@ func TestLineNestingDepth(t *testing.T) {
 	}
 }
 
+// TestLineMetaDateInZone: a date in a line's meta is written in the mapper's zone with its offset, and in UTC
+// when no zone is set.
+func TestLineMetaDateInZone(t *testing.T) {
+	bkk, err := time.LoadLocation("Asia/Bangkok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := append(lineDoc(1.0, 0.0), bson.E{Key: "meta", Value: bson.D{{Key: "due", Value: time.Date(2026, 11, 28, 17, 30, 0, 0, time.UTC)}}})
+	for _, tt := range []struct {
+		loc  *time.Location
+		want string
+	}{{bkk, "2026-11-29T00:30:00+07:00"}, {nil, "2026-11-28T17:30:00Z"}} {
+		_, l, err := medici.Mapper{Meta: []string{"due"}, Location: tt.loc}.Line(raw(t, d))
+		if err != nil || l.Meta[0].Text != tt.want {
+			t.Errorf("Line(meta date) in %v = %+v, %v; want %q", tt.loc, l.Meta, err, tt.want)
+		}
+	}
+}
+
 func TestJournal(t *testing.T) {
 	id := primitive.NewObjectID()
 	j, err := medici.Mapper{}.Journal(raw(t, bson.D{
