@@ -202,13 +202,13 @@ func checkNoSecret(t *testing.T, e *env, o observed, body, secret string) {
 	for _, s := range o.spans.GetSpans() {
 		spans.WriteString(s.Name)
 		for _, kv := range s.Attributes {
-			spans.WriteString(string(kv.Key) + "=" + kv.Value.Emit())
+			spans.WriteString(string(kv.Key) + "=" + kv.Value.String())
 		}
 		spans.WriteString(s.Status.Description)
 		for _, ev := range s.Events {
 			spans.WriteString(ev.Name)
 			for _, kv := range ev.Attributes {
-				spans.WriteString(string(kv.Key) + "=" + kv.Value.Emit())
+				spans.WriteString(string(kv.Key) + "=" + kv.Value.String())
 			}
 		}
 	}
