@@ -120,3 +120,16 @@ func FuzzAmountFromFloatFastPath(f *testing.F) {
 		}
 	})
 }
+
+// TestAmountFromIntBounds: whole baht are accepted up to 10^15 either way, and refused one beyond.
+func TestAmountFromIntBounds(t *testing.T) {
+	for baht, ok := range map[int64]bool{1e15: true, -1e15: true, 1e15 + 1: false, -1e15 - 1: false} {
+		a, err := ledger.AmountFromInt(baht)
+		if ok && (err != nil || int64(a) != baht*100) {
+			t.Errorf("AmountFromInt(%d) = %d, %v; want %d satang", baht, int64(a), err, baht*100)
+		}
+		if !ok && !errors.Is(err, ledger.ErrAmount) {
+			t.Errorf("AmountFromInt(%d) = %d, %v; want ErrAmount", baht, int64(a), err)
+		}
+	}
+}
