@@ -1,0 +1,290 @@
+// Command mutate runs mutation testing (github.com/go-gremlins/gremlins) over the pure packages and reports, per
+// package, the share of covered mutants the tests kill. Run it with `make mutate`.
+//
+// It copies the module (tracked and untracked files, as git lists them) to a temporary directory, so the working
+// tree is never mutated, and drops there the tests of internal/medici that need FerretDB and the Firestore
+// emulator, so that only the mapper's tests judge the mapper's mutants. Each package is one gremlins run.
+//
+// A surviving mutant that cannot change behaviour (an equivalent mutant) is listed with its reason in
+// scripts/mutate/equivalent.txt; the gate is the kill rate with those left out, and the raw rate is reported too.
+// A listed mutant that no longer survives is reported as stale. The exit status is 1 when a package misses its
+// target.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// target is one package to mutate, with the files to leave alone and the kill rate it must reach.
+type target struct {
+	pkg     string   // package directory, relative to the module root
+	exclude []string // gremlins -E regexps, matched against file paths relative to the package directory
+	min     float64  // percent of covered mutants (killed+lived) killed, equivalent ones left out
+}
+
+var targets = []target{
+	{pkg: "internal/csvfile", exclude: []string{`csvtest/`}, min: 85},
+	{pkg: "internal/ledger", min: 85},
+	{pkg: "internal/trigger", min: 75},
+	{pkg: "internal/config", min: 75},
+	// The mapper only: the queue, the in-memory queue and the rest need databases and have tests of their own.
+	{pkg: "internal/medici", exclude: []string{`^([^m]|m[^a])[^/]*\.go$`}, min: 75},
+}
+
+// report is the part of gremlins' JSON output (-o) used here.
+type report struct {
+	Files []struct {
+		Name      string `json:"file_name"`
+		Mutations []struct {
+			Type   string `json:"type"`
+			Status string `json:"status"`
+			Line   int    `json:"line"`
+			Column int    `json:"column"`
+		} `json:"mutations"`
+	} `json:"files"`
+	Elapsed float64 `json:"elapsed_time"`
+}
+
+// equivalent is one entry of the allow-list.
+type equivalent struct {
+	pkg, file, mutator string
+	column             int
+	text               string // the mutated source line, trimmed
+	reason             string
+	used               bool
+}
+
+func main() {
+	gremlins := flag.String("gremlins", "gremlins", "the gremlins command (v0.6.0)")
+	workers := flag.Int("workers", 0, "gremlins --workers (0: its default, the number of CPUs)")
+	allowPath := flag.String("allow", "scripts/mutate/equivalent.txt", "the allow-list of equivalent mutants")
+	only := flag.String("only", "", "a comma-separated list of package directories to run (default: all)")
+	flag.Parse()
+	if err := run(*gremlins, *workers, *allowPath, *only); err != nil {
+		fmt.Fprintln(os.Stderr, "mutate:", err)
+		os.Exit(1)
+	}
+}
+
+func run(gremlins string, workers int, allowPath, only string) error {
+	allow, err := readAllow(allowPath)
+	if err != nil {
+		return err
+	}
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "ledger-mutate-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := copyModule(root, tmp); err != nil {
+		return fmt.Errorf("copy the module: %w", err)
+	}
+	// Tests of internal/medici other than the mapper's start FerretDB and the emulator for every mutant.
+	tests, _ := filepath.Glob(filepath.Join(tmp, "internal/medici/*_test.go"))
+	for _, f := range tests {
+		if !strings.HasPrefix(filepath.Base(f), "mapper") {
+			if err := os.Remove(f); err != nil {
+				return err
+			}
+		}
+	}
+
+	failed := false
+	fmt.Printf("%-18s %6s %6s %6s %6s %9s %8s %9s %8s  %s\n", "package", "killed", "lived", "equiv", "t/out", "not cov.", "raw", "adjusted", "target", "time")
+	var survivors []string
+	for _, t := range targets {
+		if only != "" && !strings.Contains(","+only+",", ","+t.pkg+",") {
+			continue
+		}
+		out := filepath.Join(tmp, strings.ReplaceAll(t.pkg, "/", "_")+".json")
+		args := []string{"unleash", "--output", out}
+		if workers > 0 {
+			args = append(args, "--workers", strconv.Itoa(workers))
+		}
+		for _, e := range t.exclude {
+			args = append(args, "--exclude-files", e)
+		}
+		args = append(args, "./"+t.pkg)
+		cmd := exec.Command(gremlins, args...)
+		cmd.Dir = tmp
+		logf, err := os.Create(filepath.Join(os.TempDir(), "ledger-mutate-"+strings.ReplaceAll(t.pkg, "/", "_")+".log"))
+		if err != nil {
+			return err
+		}
+		cmd.Stdout, cmd.Stderr = logf, logf
+		start := time.Now()
+		err = cmd.Run()
+		logf.Close()
+		if err != nil {
+			return fmt.Errorf("gremlins on %s: %w (log: %s)", t.pkg, err, logf.Name())
+		}
+		var rep report
+		b, err := os.ReadFile(out)
+		if err == nil {
+			err = json.Unmarshal(b, &rep)
+		}
+		if err != nil {
+			return fmt.Errorf("read gremlins' report of %s: %w", t.pkg, err)
+		}
+		var killed, lived, equiv, timedOut, notCovered int
+		for _, f := range rep.Files {
+			for _, m := range f.Mutations {
+				switch m.Status {
+				case "KILLED":
+					killed++
+				case "LIVED":
+					lived++
+					text := sourceLine(filepath.Join(tmp, t.pkg, f.Name), m.Line)
+					if e := match(allow, t.pkg, f.Name, m.Type, m.Column, text); e != nil {
+						e.used = true
+						equiv++
+						continue
+					}
+					survivors = append(survivors, fmt.Sprintf("%s | %s | %s | %d | %s   (line %d)", t.pkg, f.Name, m.Type, m.Column, text, m.Line))
+				case "TIMED OUT":
+					timedOut++
+				case "NOT COVERED":
+					notCovered++
+				}
+			}
+		}
+		raw := percent(killed, killed+lived)
+		adjusted := percent(killed, killed+lived-equiv)
+		mark := ""
+		if adjusted < t.min {
+			mark, failed = "  BELOW TARGET", true
+		}
+		fmt.Printf("%-18s %6d %6d %6d %6d %9d %7.1f%% %8.1f%% %7.0f%%  %s%s\n", strings.TrimPrefix(t.pkg, "internal/"),
+			killed, lived, equiv, timedOut, notCovered, raw, adjusted, t.min, time.Since(start).Round(time.Second), mark)
+	}
+	if len(survivors) > 0 {
+		fmt.Println("\nSurviving mutants not in the allow-list (kill them with a test, or list them with a reason if equivalent):")
+		for _, s := range survivors {
+			fmt.Println("  " + s)
+		}
+	}
+	for _, e := range allow {
+		if !e.used && (only == "" || strings.Contains(","+only+",", ","+e.pkg+",")) {
+			fmt.Printf("\nstale allow-list entry (the mutant no longer survives or the line changed): %s | %s | %s | %d | %s\n", e.pkg, e.file, e.mutator, e.column, e.text)
+		}
+	}
+	if failed {
+		return errors.New("a package is below its kill-rate target")
+	}
+	return nil
+}
+
+func percent(a, b int) float64 {
+	if b <= 0 {
+		return 100
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+func match(allow []*equivalent, pkg, file, mutator string, column int, text string) *equivalent {
+	for _, e := range allow {
+		if e.pkg == pkg && e.file == file && e.mutator == mutator && e.column == column && e.text == text {
+			return e
+		}
+	}
+	return nil
+}
+
+// readAllow reads the allow-list: one mutant a line, "package | file | MUTATOR | column | source line | reason";
+// # starts a comment.
+func readAllow(path string) ([]*equivalent, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []*equivalent
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		parts := strings.Split(line, " | ")
+		if len(parts) != 6 {
+			return nil, fmt.Errorf("%s:%d: want 6 fields separated by ' | ', got %d", path, n, len(parts))
+		}
+		col, err := strconv.Atoi(strings.TrimSpace(parts[3]))
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: column: %w", path, n, err)
+		}
+		if strings.TrimSpace(parts[5]) == "" {
+			return nil, fmt.Errorf("%s:%d: every entry needs a reason", path, n)
+		}
+		out = append(out, &equivalent{pkg: strings.TrimSpace(parts[0]), file: strings.TrimSpace(parts[1]),
+			mutator: strings.TrimSpace(parts[2]), column: col, text: strings.TrimSpace(parts[4]), reason: parts[5]})
+	}
+	return out, sc.Err()
+}
+
+// sourceLine returns line n of the file, trimmed.
+func sourceLine(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(b), "\n")
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return strings.TrimSpace(lines[n-1])
+}
+
+// copyModule copies the files git lists (tracked, and untracked but not ignored) from root to dst.
+func copyModule(root, dst string) error {
+	out, err := exec.Command("git", "-C", root, "ls-files", "-co", "--exclude-standard", "-z").Output()
+	if err != nil {
+		return fmt.Errorf("git ls-files: %w", err)
+	}
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		src := filepath.Join(root, name)
+		fi, err := os.Lstat(src)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // deleted in the working tree, or a link
+		}
+		if err := copyFile(src, filepath.Join(dst, name), fi.Mode()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode.Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
