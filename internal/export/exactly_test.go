@@ -524,3 +524,85 @@ func TestReexportAfterTheLockIsDeleted(t *testing.T) {
 		t.Errorf("the old file: found %v, trashed %v; want it in the trash", ok, f.Trashed)
 	}
 }
+
+// downQueue is MongoDB unreachable: every call fails.
+type downQueue struct{ export.Queue }
+
+var errDown = errors.New("server selection error: connection refused")
+
+func (downQueue) Claim(context.Context, export.Batch, time.Time) error { return errDown }
+func (downQueue) Pending(context.Context) ([]string, error)            { return nil, errDown }
+func (downQueue) Unclaimable(context.Context) (int64, error)           { return 0, errDown }
+func (downQueue) Release(context.Context, export.Batch) (int64, error) { return 0, errDown }
+func (downQueue) Count(context.Context, string, int64) (export.Counts, error) {
+	return export.Counts{}, errDown
+}
+
+// Healing with no done date yet: MongoDB is down through the first day's attempts (its lock records the failure)
+// and no attempt of the second day ever took its lock. The third day's run finishes both, each with its own
+// entries. Before, a date with no lock was healed only after a done date, so the second day's entries went into
+// the third day's file; and an outage spent the attempt healing instead of taking the own date's lock.
+func TestHealingWithoutADoneDate(t *testing.T) {
+	w := newWorld(t)
+	days := []time.Time{day0, day0.AddDate(0, 0, 1), day0.AddDate(0, 0, 2)}
+	names := []string{"2026-11-28", "2026-11-29", "2026-11-30"}
+	want := map[string][]string{}
+	for i, c := range days {
+		d := demo.Generate(demo.Options{Journals: 3 + i, Seed: uint64(50 + i), From: c.Add(-20 * time.Hour), To: c.Add(-time.Hour)})
+		w.seed(d)
+		for _, q := range d.Queue {
+			want[names[i]] = append(want[names[i]], idHex(q))
+		}
+		slices.Sort(want[names[i]])
+	}
+	var mu sync.Mutex
+	now := days[0].Add(time.Minute)
+	down := w.runner(&now, &mu)
+	down.Queue = downQueue{w.queue}
+	if _, err := down.Run(t.Context(), export.Request{Date: names[0]}); err == nil {
+		t.Fatal("day 1 with MongoDB down = nil, want a failure")
+	}
+	mu.Lock()
+	now = days[2].Add(time.Minute)
+	mu.Unlock()
+	rep, err := w.runner(&now, &mu).Run(t.Context(), export.Request{Date: names[2]})
+	if err != nil || rep.Outcome != export.OutcomeExported {
+		t.Fatalf("day 3 = %+v, %v", rep, err)
+	}
+	if len(rep.Healed) != 2 || rep.Healed[0].Date != names[0] || rep.Healed[1].Date != names[1] {
+		t.Errorf("healed = %+v, want days 1 and 2", rep.Healed)
+	}
+	for _, name := range names {
+		files := w.liveFiles(name)
+		if len(files) != 1 {
+			t.Errorf("%s: %d live files, want 1", name, len(files))
+			continue
+		}
+		if got := fileEntries(t, files[0]); !slices.Equal(got, want[name]) {
+			t.Errorf("%s: file holds %v, want its own entries %v", name, got, want[name])
+		}
+	}
+}
+
+// With MongoDB down, a run must not spend its attempt healing earlier dates: it goes straight to its own date,
+// whose lock then records the failure (so the next run heals it too).
+func TestOutageSkipsHealingAndLocksTheOwnDate(t *testing.T) {
+	w := newWorld(t)
+	var mu sync.Mutex
+	now := day0.Add(time.Minute)
+	r := w.runner(&now, &mu)
+	r.Queue = downQueue{w.queue}
+	if _, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"}); err == nil {
+		t.Fatal("day 1 = nil, want a failure")
+	}
+	mu.Lock()
+	now = day0.AddDate(0, 0, 1).Add(time.Minute)
+	mu.Unlock()
+	rep, err := r.Run(t.Context(), export.Request{Date: "2026-11-29"})
+	if err == nil || len(rep.Healed) != 0 {
+		t.Fatalf("day 2 with MongoDB down = %+v, %v; want a failure and no healing attempted", rep, err)
+	}
+	if rec, found, err := w.lock.Get(t.Context(), "2026-11-29"); err != nil || !found || rec.State != export.StateFailed {
+		t.Errorf("day 2's lock = %+v, %v, %v; want it taken and failed", rec, found, err)
+	}
+}

@@ -15,8 +15,8 @@ import (
 // A date is unfinished when
 //   - its lock is not done and not blocked (running with an expired lease, uploaded, or failed and retryable);
 //   - entries are exporting for it and its lock is not done (an attempt died after its claim);
-//   - it has no lock at all, yet lies between the newest done date and the run's own date (every attempt died
-//     before taking the lock, for example during a Firestore outage).
+//   - it has no lock at all, yet lies between the oldest date with a lock and the run's own date (every attempt
+//     died before taking the lock, for example during a Firestore outage, or gave up healing an earlier date).
 //
 // Entries still exporting for a done date were claimed by an attempt that lost its lease after the date's file
 // was made; no file holds them (the marks reconcile the file's generation), so they go back to the queue, where
@@ -29,11 +29,18 @@ const historyDays = 366
 func (r *Runner) heal(ctx context.Context, own string, now time.Time) ([]Healed, Stuck) {
 	dates, stuck, err := r.unfinished(ctx, own, now, true)
 	if err != nil {
+		// Healing needs MongoDB and Firestore; with either down it would only spend the attempt's time. The own
+		// date goes on (and fails, retryably, if the outage lasts); the next run heals.
 		r.Logger.WarnContext(ctx, "looking for unfinished dates failed; exporting the requested date only", "error", err.Error())
+		dates = nil
 	}
 	var healed []Healed
 	for _, d := range dates {
 		if ctx.Err() != nil {
+			break
+		}
+		if n := len(healed); n > 0 && healed[n-1].transient {
+			// The last date failed on an outage: the others would too. The own date comes next.
 			break
 		}
 		r.Logger.InfoContext(ctx, "finishing an earlier date first", "batchDate", d, "ownDate", own)
@@ -48,6 +55,8 @@ func (r *Runner) heal(ctx context.Context, own string, now time.Time) ([]Healed,
 		}
 		if err != nil {
 			h.Outcome, h.Error = OutcomeFailed, err.Error()
+			var e *Error
+			h.transient = !errors.As(err, &e) || !e.Permanent()
 		}
 		healed = append(healed, h)
 	}
@@ -84,12 +93,14 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repa
 	}
 	byDate := make(map[string]Record, len(recs))
 	todo := map[string]bool{}
-	newestDone := ""
+	oldest := "" // the oldest date with a lock: the export has been running since
 	for _, rec := range recs {
 		byDate[rec.Date] = rec
+		if oldest == "" || rec.Date < oldest {
+			oldest = rec.Date
+		}
 		switch {
 		case rec.State == StateDone:
-			newestDone = max(newestDone, rec.Date)
 		case rec.Date < first:
 			stuck.Abandoned = append(stuck.Abandoned, rec.Date)
 		case rec.State == StateFailed && rec.Permanent && rec.Fingerprint == r.Fingerprint:
@@ -127,13 +138,15 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repa
 			todo[d] = true
 		}
 	}
-	if newestDone != "" && rangeErr == nil {
-		for day := mustDay(max(newestDone, first)); ; day = day.AddDate(0, 0, 1) {
+	// A date with no lock at all, after the first date the export ran for: every attempt of it died before taking
+	// its lock (a Firestore outage, say), and Cloud Scheduler will not name it again.
+	if oldest != "" && rangeErr == nil {
+		for day := mustDay(max(oldest, first)); ; day = day.AddDate(0, 0, 1) {
 			d := day.Format(time.DateOnly)
 			if d > last {
 				break
 			}
-			if _, locked := byDate[d]; !locked && d > newestDone && d >= first {
+			if _, locked := byDate[d]; !locked {
 				todo[d] = true
 			}
 		}
