@@ -191,9 +191,12 @@ func (w *Workload) Pages(fn func(medici.Page) error) error {
 // bytes), as a driver's reply is: a read takes the memory of the replies being mapped, whatever the number of
 // entries.
 func (w *Workload) Queue(m medici.Mapper) *medici.Memory {
+	// A few free arenas per part, each about the size of its part's replies: the queue entries' are a tenth of
+	// the lines'.
+	const keep = 2
 	var (
 		mu   sync.Mutex
-		free [][]byte
+		free [3][][]byte
 	)
 	return &medici.Memory{
 		Entries: int64(w.Entries),
@@ -201,8 +204,8 @@ func (w *Workload) Queue(m medici.Mapper) *medici.Memory {
 		Pages: func(_ context.Context, i int, part medici.Part) (medici.Docs, error) {
 			var arena []byte
 			mu.Lock()
-			if n := len(free); n > 0 {
-				arena, free = free[n-1], free[:n-1]
+			if n := len(free[part]); n > 0 {
+				arena, free[part] = free[part][n-1], free[part][:n-1]
 			}
 			mu.Unlock()
 			raw, arena := w.docs(i, part, arena[:0])
@@ -211,7 +214,9 @@ func (w *Workload) Queue(m medici.Mapper) *medici.Memory {
 				Last: (i+1)*w.pageSize() >= w.Entries,
 				Release: func() {
 					mu.Lock()
-					free = append(free, arena)
+					if len(free[part]) < keep {
+						free[part] = append(free[part], arena)
+					}
 					mu.Unlock()
 				},
 			}, nil

@@ -131,33 +131,51 @@ func readPages(ctx context.Context, src source, m Mapper, size int, dups map[str
 }
 
 // lookUp queries the journals and the lines of a page at the same time, maps them as they arrive, and joins them
-// with the page's entries. A failure of the journals' query is reported before one of the lines'.
+// with the page's entries. Lines are joined in the order they arrive, once every journal is in, as a read of one
+// query after the other joins them: a line mapped before the journals are all in waits in a list. A failure of the
+// journals' query is reported before one of the lines'.
 func lookUp(ctx context.Context, src source, i int, a *assembler) ([]export.Entry, error) {
 	if len(a.ids) == 0 {
 		return a.finish(), nil
 	}
 	var (
-		lines   = make([]mappedLine, 0, 3*len(a.ids))
-		lineErr error
-		mapped  = make(chan struct{})
+		journalErr error
+		journaled  = make(chan struct{})
 	)
 	go func() {
-		defer close(mapped)
-		lineErr = src.lines(ctx, i, a.ids, func(raw bson.Raw) {
-			jid, l, err := a.mapper.Line(raw)
-			lines = append(lines, mappedLine{journalID: jid, line: l, err: err})
-		})
+		defer close(journaled)
+		journalErr = src.journals(ctx, i, a.ids, a.journal)
 	}()
-	journalErr := src.journals(ctx, i, a.ids, a.journal)
-	<-mapped
+	var (
+		waiting []mappedLine
+		joining bool // the journals are all in (or failed): lines join as they come
+	)
+	lineErr := src.lines(ctx, i, a.ids, func(raw bson.Raw) {
+		jid, l, err := a.mapper.Line(raw)
+		if !joining {
+			select {
+			case <-journaled:
+				joining = true
+				for _, w := range waiting {
+					a.join(w.journalID, w.line, w.err)
+				}
+				waiting = nil
+			default:
+				waiting = append(waiting, mappedLine{journalID: jid, line: l, err: err})
+				return
+			}
+		}
+		a.join(jid, l, err)
+	})
+	<-journaled
 	if journalErr != nil {
 		return nil, journalErr
 	}
 	if lineErr != nil {
 		return nil, lineErr
 	}
-	for _, l := range lines {
-		a.join(l.journalID, l.line, l.err)
+	for _, w := range waiting {
+		a.join(w.journalID, w.line, w.err)
 	}
 	return a.finish(), nil
 }

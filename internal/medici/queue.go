@@ -415,6 +415,18 @@ func (a *assembler) join(jid string, line ledger.Line, err error) {
 		lu.err = err
 		return
 	}
+	// Medici copies the journal's memo and book into every line: the line keeps the journal's copy, so that a page
+	// of mapped lines holds each text once (the values are equal, so nothing written changes).
+	if line.Memo == lu.journal.Memo {
+		line.Memo = lu.journal.Memo
+	}
+	if line.Book == lu.journal.Book {
+		line.Book = lu.journal.Book
+	}
+	if lu.journal.Lines == nil && lu.journal.LineCount > 0 {
+		// Room for the lines the journal lists, up to a bound: the count comes from the document.
+		lu.journal.Lines = make([]ledger.Line, 0, min(lu.journal.LineCount, 16))
+	}
 	lu.journal.Lines = append(lu.journal.Lines, line)
 }
 
