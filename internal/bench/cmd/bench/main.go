@@ -1,12 +1,14 @@
 // Command bench runs the export's benchmarks (internal/bench) and prints one table: the encoder against
 // encoding/csv, the pipeline at 10,000, 100,000 and 1,000,000 queue entries (and at 1,000,000 writing XLSX), each
-// stage alone at 1,000,000, the
-// end-to-end run on embedded FerretDB, and the cold start. Each benchmark runs in a process of its own, so that
-// its peak RSS (the child's maximum resident set size, from wait4's rusage) is its own; the fake Drive runs in
-// this process, so the children's RSS is the exporter's alone. With -curve it prints instead the wall time and
-// peak RSS of the pipeline for each upload chunk size and number of buffered chunks.
+// stage alone at 1,000,000, the end-to-end run on embedded FerretDB, and the cold start; then the latency table:
+// the pipeline at 100,000 and 1,000,000 entries for each MongoDB round trip (0, 5, 20 ms) and Drive chunk latency
+// (0, 100 ms), with its CPU, queue-chain and chunk floors and the latency targets. Each benchmark runs in a process
+// of its own, so that its peak RSS (the child's maximum resident set size, from wait4's rusage) is its own; the
+// fake Drives run in this process, so the children's RSS is the exporter's alone. With -latency-only it prints the
+// latency table alone. With -curve it prints instead the wall time and peak RSS of the pipeline for each upload
+// chunk size and number of buffered chunks.
 //
-//	go run ./internal/bench/cmd/bench [-curve] [-curve-entries 300000] [-latency 0s]
+//	go run ./internal/bench/cmd/bench [-latency-only] [-curve] [-curve-entries 300000] [-latency 0s]
 package main
 
 import (
