@@ -92,6 +92,7 @@ func TestCheck(t *testing.T) {
 		{"no lines", ledger.Journal{LineCount: -1}, ledger.ErrNoLines},
 		{"unbalanced by a satang", ledger.Journal{LineCount: -1, Lines: []ledger.Line{line(10001, 0), line(0, 10000)}}, ledger.ErrUnbalanced},
 		{"missing line", ledger.Journal{LineCount: 3, Lines: []ledger.Line{line(1, 0), line(0, 1)}}, ledger.ErrMalformed},
+		{"lists no lines but has two", ledger.Journal{LineCount: 0, Lines: []ledger.Line{line(1, 0), line(0, 1)}}, ledger.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
