@@ -1,8 +1,9 @@
 // Package bench measures the export. It makes a workload of realistic Medici documents on the fly (2 to 4 lines
 // per journal, Thai memos and meta, some hostile cells, one broken journal in a thousand), runs the real pipeline
 // of internal/export on it with the database replaced by medici.Memory and Drive by the fake over loopback HTTP,
-// times each stage alone, and reads the process's peak memory. The benchmarks are in bench_test.go; cmd/bench
-// runs them, each size in its own process, and prints one table.
+// times each stage alone, and reads the process's peak memory; BenchmarkLatency adds a round trip to every MongoDB
+// command (medici.Memory.Latency) and to every Drive chunk, as production has. The benchmarks are in bench_test.go
+// and latency_test.go; cmd/bench runs them, each size in its own process, and prints the tables.
 package bench
 
 import (
