@@ -75,6 +75,9 @@ func TestFromEnvBounds(t *testing.T) {
 		{"BACKFILL_WINDOW", "24h", true}, {"BACKFILL_WINDOW", "23h59m59s", false}, {"BACKFILL_WINDOW", "1h", false},
 		{"CALL_TIMEOUT", "1s", true}, {"CALL_TIMEOUT", "999ms", false},
 		{"MONGODB_DATABASE", "ledger", true}, {"MONGODB_DATABASE", "led.ger", false}, {"MONGODB_DATABASE", "a/b", false},
+		{"NOTIFY_WEBHOOK_URL", "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=k&token=t", true},
+		{"NOTIFY_WEBHOOK_URL", "http://127.0.0.1:8089/hook", true},
+		{"NOTIFY_WEBHOOK_URL", "http://hooks.example.com/x", false}, {"NOTIFY_WEBHOOK_URL", "https://", false},
 	}
 	for _, tt := range tests {
 		m := minimal()
