@@ -222,6 +222,14 @@ func (h *Harness) Run(ctx context.Context, f Fault, trials int, rnd *rand.Rand) 
 		r.Problems = append(r.Problems, "the harness is not calibrated: call Calibrate first")
 		return r
 	}
+	if f.Heal {
+		// Day three's single attempt exports three dates. A calibrated run lasts a tenth of the 30-minute
+		// deadline, so three runs and their lookups would fill it on a loaded machine, while in production a
+		// date takes seconds of it. The class scales its minute by the dates it exports, so that its attempt
+		// keeps the headroom of one date's run.
+		defer func(m time.Duration) { h.opts.Minute = m }(h.opts.Minute)
+		h.opts.Minute *= 3
+	}
 	for range trials {
 		t, err := h.trial(ctx, f, rnd)
 		for try := 1; t.missed && try < randomKillTries; try++ {
