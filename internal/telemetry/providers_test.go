@@ -234,7 +234,15 @@ func TestGCPModeAgainstFakeAPIs(t *testing.T) {
 		t.Fatalf("gcp mode gap %v, want %v", p.gap, MinMetricGap)
 	}
 	p.gap = 300 * time.Millisecond // keep the test short; the rule is the same
-	time.Sleep(300 * time.Millisecond)
+	// The exporters' clients connect as soon as they are built, so construction must build none: checked on the
+	// exporter itself rather than by sleeping and seeing whether a connection arrives.
+	lm, ok := p.spacer.Exporter.(*lazyMetrics)
+	if !ok {
+		t.Fatalf("gcp mode metric exporter is %T, want the lazy one", p.spacer.Exporter)
+	}
+	if _, built := lm.current(); built {
+		t.Error("the Cloud Monitoring exporter was built at construction, want it built on the first export")
+	}
 	if n := cl.accepted.Load(); n != 0 {
 		t.Errorf("%d connections at construction, want none", n)
 	}
