@@ -108,6 +108,28 @@ func (w *world) statuses(date string) map[string]int {
 	return out
 }
 
+// crash runs r for the date on an instance that dies at point: its goroutine ends there, as a killed process
+// would, so nothing after it runs and its lease stays held until it expires.
+func (w *world) crash(r *export.Runner, date, point string) {
+	w.t.Helper()
+	died := false
+	r.Reached = func(p string, _ int64) {
+		if p == point {
+			died = true
+			runtime.Goexit()
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = r.Run(context.Background(), export.Request{Date: date})
+	}()
+	<-done
+	if !died {
+		w.t.Fatalf("the run of %s finished without reaching %s", date, point)
+	}
+}
+
 // liveFiles returns the live files of the date (all dates when date is empty).
 func (w *world) liveFiles(date string) []drivefake.File {
 	var out []drivefake.File
@@ -264,18 +286,7 @@ func TestPermanentFailureAfterAnUnrecordedFileKeepsTheClaim(t *testing.T) {
 	w.seed(d)
 	var mu sync.Mutex
 	now := day0.Add(time.Minute)
-	crashed := w.runner(&now, &mu)
-	crashed.Reached = func(point string, _ int64) {
-		if point == export.PointUploaded {
-			runtime.Goexit() // the instance dies with the file complete in Drive, unrecorded
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = crashed.Run(context.Background(), export.Request{Date: "2026-11-28"})
-	}()
-	<-done
+	w.crash(w.runner(&now, &mu), "2026-11-28", export.PointUploaded)
 	if files := w.liveFiles(""); len(files) != 1 {
 		t.Fatalf("live files after the crash = %d, want the finished, unrecorded one", len(files))
 	}
@@ -413,18 +424,7 @@ func TestNextRunHealsEarlierDates(t *testing.T) {
 	mu.Lock()
 	now = days[1].Add(time.Minute)
 	mu.Unlock()
-	crashed := w.runner(&now, &mu)
-	crashed.Reached = func(point string, _ int64) {
-		if point == export.PointClaimed {
-			runtime.Goexit()
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = crashed.Run(context.Background(), export.Request{Date: names[1]})
-	}()
-	<-done
+	w.crash(w.runner(&now, &mu), names[1], export.PointClaimed)
 	// Day 3: no attempt ever took the lock. Day 4's run heals days 2 and 3.
 	mu.Lock()
 	now = days[3].Add(time.Minute)
@@ -483,18 +483,7 @@ func TestReexportAfterTheLockIsDeleted(t *testing.T) {
 	w.seed(d)
 	var mu sync.Mutex
 	now := day0.Add(time.Minute)
-	crashed := w.runner(&now, &mu)
-	crashed.Reached = func(point string, _ int64) {
-		if point == export.PointLocked {
-			runtime.Goexit()
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = crashed.Run(context.Background(), export.Request{Date: "2026-11-28"})
-	}()
-	<-done
+	w.crash(w.runner(&now, &mu), "2026-11-28", export.PointLocked)
 	mu.Lock()
 	now = now.Add(2 * time.Hour)
 	mu.Unlock()
