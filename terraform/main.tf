@@ -38,6 +38,7 @@ locals {
       OUTPUT_FORMAT             = var.output_format
       LAYOUT                    = var.layout
       HEALTH_WINDOW             = var.health_window
+      GOMEMLIMIT                = var.go_memory_limit
       LOG_EXECUTION_ID          = "true"
     }, var.extra_environment_variables) : k => v if v != ""
   }
