@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime"
 	"slices"
@@ -400,15 +401,7 @@ func TestNextRunHealsEarlierDates(t *testing.T) {
 	w := newWorld(t)
 	days := []time.Time{day0, day0.AddDate(0, 0, 1), day0.AddDate(0, 0, 2), day0.AddDate(0, 0, 3)}
 	names := []string{"2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01"}
-	want := map[string][]string{}
-	for i, c := range days {
-		d := demo.Generate(demo.Options{Journals: 4 + i, Seed: uint64(30 + i), From: c.Add(-20 * time.Hour), To: c.Add(-time.Hour)})
-		w.seed(d)
-		for _, q := range d.Queue {
-			want[names[i]] = append(want[names[i]], idHex(q))
-		}
-		slices.Sort(want[names[i]])
-	}
+	want := w.seedDays(days, names, 4, 30)
 	// A queued entry whose createdAt is a string can never be claimed: the run must report it.
 	if _, err := w.db.Collection("q").InsertOne(t.Context(), bson.D{{Key: "_id", Value: "bad"}, {Key: "entryId", Value: "x"},
 		{Key: "exportPath", Value: "scheduled"}, {Key: "status", Value: "queued"}, {Key: "createdAt", Value: "yesterday"}}); err != nil {
@@ -440,18 +433,40 @@ func TestNextRunHealsEarlierDates(t *testing.T) {
 	if rep.Stuck.Unclaimable != 1 || len(rep.Stuck.Blocked) != 0 {
 		t.Errorf("stuck = %+v, want the one unclaimable entry", rep.Stuck)
 	}
-	for _, name := range names {
-		files := w.liveFiles(name)
-		if len(files) != 1 {
-			t.Errorf("%s: %d live files, want 1", name, len(files))
-			continue
-		}
-		if got := fileEntries(t, files[0]); !slices.Equal(got, want[name]) {
-			t.Errorf("%s: file holds %v, want its own entries %v", name, got, want[name])
-		}
-	}
+	w.checkOwnFiles(want)
 	if st := w.statuses(""); st["exporting"] != 0 || st["queued"] != 1 {
 		t.Errorf("queue = %v, want nothing exporting and only the unclaimable entry queued", st)
+	}
+}
+
+// seedDays seeds a batch for each of the days (cutoffs), journals+i entries and seed+i for the i-th, and returns
+// each date's queue entry ids, sorted, by name.
+func (w *world) seedDays(days []time.Time, names []string, journals int, seed uint64) map[string][]string {
+	w.t.Helper()
+	want := map[string][]string{}
+	for i, c := range days {
+		d := demo.Generate(demo.Options{Journals: journals + i, Seed: seed + uint64(i), From: c.Add(-20 * time.Hour), To: c.Add(-time.Hour)})
+		w.seed(d)
+		for _, q := range d.Queue {
+			want[names[i]] = append(want[names[i]], idHex(q))
+		}
+		slices.Sort(want[names[i]])
+	}
+	return want
+}
+
+// checkOwnFiles requires each date to have one live file holding exactly its own entries.
+func (w *world) checkOwnFiles(want map[string][]string) {
+	w.t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		files := w.liveFiles(name)
+		if len(files) != 1 {
+			w.t.Errorf("%s: %d live files, want 1", name, len(files))
+			continue
+		}
+		if got := fileEntries(w.t, files[0]); !slices.Equal(got, want[name]) {
+			w.t.Errorf("%s: file holds %v, want its own entries %v", name, got, want[name])
+		}
 	}
 }
 
@@ -535,15 +550,7 @@ func TestHealingWithoutADoneDate(t *testing.T) {
 	w := newWorld(t)
 	days := []time.Time{day0, day0.AddDate(0, 0, 1), day0.AddDate(0, 0, 2)}
 	names := []string{"2026-11-28", "2026-11-29", "2026-11-30"}
-	want := map[string][]string{}
-	for i, c := range days {
-		d := demo.Generate(demo.Options{Journals: 3 + i, Seed: uint64(50 + i), From: c.Add(-20 * time.Hour), To: c.Add(-time.Hour)})
-		w.seed(d)
-		for _, q := range d.Queue {
-			want[names[i]] = append(want[names[i]], idHex(q))
-		}
-		slices.Sort(want[names[i]])
-	}
+	want := w.seedDays(days, names, 3, 50)
 	var mu sync.Mutex
 	now := days[0].Add(time.Minute)
 	down := w.runner(&now, &mu)
@@ -561,16 +568,7 @@ func TestHealingWithoutADoneDate(t *testing.T) {
 	if len(rep.Healed) != 2 || rep.Healed[0].Date != names[0] || rep.Healed[1].Date != names[1] {
 		t.Errorf("healed = %+v, want days 1 and 2", rep.Healed)
 	}
-	for _, name := range names {
-		files := w.liveFiles(name)
-		if len(files) != 1 {
-			t.Errorf("%s: %d live files, want 1", name, len(files))
-			continue
-		}
-		if got := fileEntries(t, files[0]); !slices.Equal(got, want[name]) {
-			t.Errorf("%s: file holds %v, want its own entries %v", name, got, want[name])
-		}
-	}
+	w.checkOwnFiles(want)
 }
 
 // With MongoDB down, a run must not spend its attempt healing earlier dates: it goes straight to its own date,
