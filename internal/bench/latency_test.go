@@ -8,6 +8,7 @@ import (
 
 	"github.com/siamledger/ledger-export/internal/bench"
 	"github.com/siamledger/ledger-export/internal/drivefake"
+	"github.com/siamledger/ledger-export/internal/medici"
 )
 
 // Latency: the pipeline where production differs from loopback. MongoDB is medici.Memory with a round trip on every
@@ -23,9 +24,9 @@ const (
 
 // BenchmarkLatency runs the pipeline at 100,000 and 1,000,000 entries with a MongoDB round trip of 0, 5 and 20 ms
 // and a Drive chunk latency of 0 and 100 ms. Besides the pipeline's columns it reports the CPU seconds of the run
-// (cpu-s, every core), the MongoDB round trips it paid, its pages of 1,000 entries and its upload chunks, from
-// which cmd/bench makes the floors: the CPU floor, the chain of queue queries (pages × round trip) and the chain
-// of chunks (chunks × chunk latency).
+// (cpu-s, every core), the MongoDB round trips it paid, its pages of 1,000 entries, its queue queries (one per
+// medici.QueuePages pages) and its upload chunks, from which cmd/bench makes the floors: the CPU floor, the chain
+// of queue queries (queries × round trip) and the chain of chunks (chunks × chunk latency).
 func BenchmarkLatency(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		for _, mongo := range []time.Duration{0, 5 * time.Millisecond, 20 * time.Millisecond} {
@@ -77,7 +78,9 @@ func latency(b *testing.B, c bench.Config) {
 	chunk := int64(c.ChunkSize)
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s")
 	b.ReportMetric(float64(res.RoundTrips), "roundtrips")
-	b.ReportMetric(float64((c.Entries+999)/1000), "pages")
+	pages := (c.Entries + 999) / 1000
+	b.ReportMetric(float64(pages), "pages")
+	b.ReportMetric(float64((pages+medici.QueuePages-1)/medici.QueuePages), "queuequeries")
 	b.ReportMetric(float64((res.Summary.Bytes+chunk-1)/chunk), "chunks")
 }
 

@@ -10,10 +10,11 @@ import (
 )
 
 // DefaultBuffers is how many chunks' worth of filled buffers may wait for the upload when Runner.Buffers is 0. It
-// was picked by measurement (internal/bench/README.md): without waiting chunks the encoder still runs a segment
-// ahead of the upload, which on loopback is as fast as any number of buffers; each waiting chunk helps only when
-// Drive's round trip per chunk is as slow as encoding a chunk, and costs a chunk of memory.
-const DefaultBuffers = 0
+// was picked by measurement (internal/bench/README.md): a real Drive takes about 100 ms to answer each chunk, and
+// without a waiting chunk the encoder stops while the client sends one, so a million entries took 1.3 to 1.65
+// times the chain of chunk round trips; with one it meets that floor (1.12 times). It costs a chunk of memory,
+// which GOMEMLIMIT absorbs (peak RSS stays under 64 MiB at 1,000,000 entries).
+const DefaultBuffers = 1
 
 // chunkPipe carries the CSV from the encoder to the upload through a bounded queue of buffers, so that reading,
 // encoding and hashing go on while the upload sends an earlier chunk. The writer (the encoder's goroutine) copies

@@ -45,12 +45,13 @@ type Docs struct {
 // database. It keeps the outcome counts a MongoDB queue would store; claims and marks change nothing else.
 //
 // With Latency set, every call that would be a round trip to MongoDB waits that long first, as Store's would on a
-// network: each page's queue, journals and lines queries (a Store's finds never need a getMore), the aggregation
-// that finds journals queued twice, the claim, each mark, the counts and the export log.
+// network: each queue query (QueuePages pages), each page's journals and lines queries (a Store's finds never need
+// a getMore), the aggregation that finds journals queued twice, the claim, each mark, the counts and the export
+// log.
 type Memory struct {
 	// Pages returns the documents of one part of the i-th page (from 0) of a batch, when a Store would receive
-	// them: the queue entries of pages in order, one page at a time, and then each page's journals and lines at
-	// the same time, from other goroutines, while other pages are read.
+	// them: the queue entries of pages in order, QueuePages pages after one round trip, and then each page's
+	// journals and lines at the same time, from other goroutines, while other pages are read.
 	Pages func(ctx context.Context, i int, part Part) (Docs, error)
 	// Entries is how many entries Claim reports.
 	Entries int64
@@ -143,9 +144,28 @@ func (s memorySource) part(ctx context.Context, i int, part Part, fn func(bson.R
 	return d, nil
 }
 
-func (s memorySource) queue(ctx context.Context, i int, _ *bson.RawValue, fn func(bson.Raw)) (bool, error) {
-	d, err := s.part(ctx, i, PartQueue, fn)
-	return len(d.Raw) > 0 && !d.Last, err
+// queue pays one round trip for up to QueuePages pages of queue entries, as Store's query does, and stops at a
+// page marked Last or one without entries.
+func (s memorySource) queue(ctx context.Context, first int, _ *bson.RawValue, fn func(int, bson.Raw)) (bool, error) {
+	if err := s.m.roundTrip(ctx); err != nil {
+		return false, err
+	}
+	for i := first; i < first+QueuePages; i++ {
+		d, err := s.m.Pages(ctx, i, PartQueue)
+		if err != nil {
+			return false, err
+		}
+		for _, raw := range d.Raw {
+			fn(i, raw)
+		}
+		if d.Release != nil {
+			d.Release()
+		}
+		if len(d.Raw) == 0 || d.Last {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func (s memorySource) journals(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {

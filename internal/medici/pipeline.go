@@ -11,22 +11,29 @@ import (
 	"github.com/siamledger/ledger-export/internal/ledger"
 )
 
-// ReadAhead is how many pages a read holds at most, from the query of their queue entries until the caller's
-// function returns with them: the pages being queried and mapped, and those waiting their turn. Each costs about
+// ReadAhead is how many pages a read holds at most, from the query of their journals and lines until the caller's
+// function returns with them: the pages being looked up and mapped, and those waiting their turn. Each costs about
 // 4 MB of heap at 1,000 entries (1.7 MB of documents while they are mapped, 1.7 MB of mapped values, the lines
 // mapped before their journals are joined), so twice that in resident memory under Go's default GOGC. Three pages
 // keep both cores mapping and one page ready for the encoder, and hide a round trip of up to about a page's
-// encoding time; a longer one is bound by the chain of queue queries, which no read-ahead shortens.
-// internal/bench/README.md measures it.
+// encoding time. internal/bench/README.md measures it.
 const ReadAhead = 3
+
+// QueuePages is how many pages of queue entries one queue query returns. The queue queries form a chain (each
+// starts after the last _id of the one before), the one part of a read that no read-ahead overlaps: at a 20 ms
+// round trip, a query per page of 1,000 would spend 20 s per million entries in the chain alone. Five pages per
+// query make it 4 s, and cost only the queue entries of the pages waiting for their lookup (about 100 bytes an
+// entry), so a read sends 2.2 queries per 1,000 entries. internal/bench/README.md measures it.
+const QueuePages = 5
 
 // source is where a read's documents come from: MongoDB for Store, a function for Memory. Each method is one
 // round trip; it calls fn with every document it returns, in order, and the document is valid only during the
 // call. journals and lines depend only on the page's journal ids, so the read sends them at the same time.
 type source interface {
-	// queue returns the i-th page of queue entries, the ones after the _id after (from the start when nil), in
-	// _id order, and reports whether more entries follow.
-	queue(ctx context.Context, i int, after *bson.RawValue, fn func(bson.Raw)) (more bool, err error)
+	// queue returns the queue entries of up to QueuePages pages from page first on, the ones after the _id after
+	// (from the start when nil), in _id order, each with the index of its page, and reports whether more entries
+	// follow.
+	queue(ctx context.Context, first int, after *bson.RawValue, fn func(page int, raw bson.Raw)) (more bool, err error)
 	// journals returns the journals of the page's ids.
 	journals(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error
 	// lines returns the lines of the page's journals.
@@ -41,6 +48,13 @@ type page struct {
 	err     error
 }
 
+// queued is a page whose queue entries are in, on its way to its lookup; err, when set, ends the read at page i.
+type queued struct {
+	i   int
+	a   *assembler
+	err error
+}
+
 // mappedLine is a line mapped before its journal is: the lines of a page are mapped while its journals are.
 type mappedLine struct {
 	journalID string
@@ -51,49 +65,44 @@ type mappedLine struct {
 // readPages reads the batch from src and calls fn with each page in order, on the caller's goroutine. An error of
 // fn is returned as is, one of the read (of page i) as wrap makes it.
 //
-// The queue pages form a chain (each page's query starts after the last _id of the one before), so one goroutine
-// queries them one after another, checking the _id order as it goes, and never waits for anything else. Each
-// page's journals and lines are then queried at the same time, and mapped as they arrive, in goroutines of their
-// own, so that up to ReadAhead pages are mapped on every core while the chain goes on; fn receives them in _id
-// order, so the pages, and the bytes made of them, are those a read of one page at a time returns. The first error
-// in page order ends the read, as it would one page at a time; when readPages returns, nothing of the read runs
-// any more.
+// The queue queries form a chain (each starts after the last _id of the one before), so one goroutine sends them
+// one after another, QueuePages pages a query, checking the _id order as it goes, and waits for nothing but a
+// place for its pages. A second goroutine starts each page's lookup once the page has one of ReadAhead tokens:
+// its journals and lines are queried at the same time, and mapped as they arrive, in goroutines of their own, so
+// that up to ReadAhead pages are mapped on every core while the chain goes on; fn receives them in _id order, so
+// the pages, and the bytes made of them, are those a read of one page at a time returns. The first error in page
+// order ends the read, as it would one page at a time; when readPages returns, nothing of the read runs any more.
 func readPages(ctx context.Context, src source, m Mapper, size int, dups map[string]bson.RawValue, fn func([]export.Entry) error, wrap func(i int, err error) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	// A token for each page held; the chain takes one before it queries a page, and it is given back when fn
-	// returns with the page.
+	// Unbuffered: the chain holds one query's pages, and sends its next query once the lookups have taken all
+	// but the last of them.
+	next := make(chan queued)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(next)
+		chain(ctx, src, m, size, dups, next)
+	}()
+	// A token for each page held; a page takes one before its lookup starts, and it is given back when fn returns
+	// with the page.
 	tokens := make(chan struct{}, ReadAhead)
 	pages := make(chan *page, ReadAhead)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(pages)
-		var after *bson.RawValue
-		for i := 0; ; i++ {
+		for q := range next {
 			select {
 			case tokens <- struct{}{}:
 			case <-ctx.Done():
 				return
 			}
-			a := newAssembler(m, size)
-			a.dups = dups
-			if after != nil {
-				a.last = *after
-			}
-			p := &page{i: i, ready: make(chan struct{})}
-			more, err := src.queue(ctx, i, after, a.entry)
-			switch {
-			case err != nil:
-				p.err = err
-			case a.err != nil:
-				p.err = a.err
-			case len(a.entries) == 0:
-				return
-			}
-			if p.err != nil {
+			p := &page{i: q.i, ready: make(chan struct{})}
+			if q.err != nil {
+				p.err = q.err
 				close(p.ready)
 				pages <- p
 				return
@@ -102,13 +111,9 @@ func readPages(ctx context.Context, src source, m Mapper, size int, dups map[str
 			go func() {
 				defer wg.Done()
 				defer close(p.ready)
-				p.entries, p.err = lookUp(ctx, src, i, a)
+				p.entries, p.err = lookUp(ctx, src, q.i, q.a)
 			}()
 			pages <- p // never blocks: a page holds a token until fn returns, and there are as many tokens as room
-			if !more {
-				return
-			}
-			after = &a.last
 		}
 	}()
 	for p := range pages {
@@ -121,13 +126,59 @@ func readPages(ctx context.Context, src source, m Mapper, size int, dups map[str
 		}
 		if err != nil {
 			cancel()
-			for range pages { // let the chain see the cancellation and end
+			for range pages { // let the lookups see the cancellation and end
 			}
 			return err
 		}
 		<-tokens
 	}
 	return nil
+}
+
+// chain sends the queue queries one after another and each page of their entries to next, in order, until the
+// batch ends, a query fails (sent as the error of the query's first page), or an entry is out of _id order (the
+// error of its page, after the pages before it).
+func chain(ctx context.Context, src source, m Mapper, size int, dups map[string]bson.RawValue, next chan<- queued) {
+	send := func(q queued) bool {
+		select {
+		case next <- q:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var after *bson.RawValue
+	for first := 0; ; first += QueuePages {
+		var span []*assembler
+		more, err := src.queue(ctx, first, after, func(i int, raw bson.Raw) {
+			for k := i - first; len(span) <= k; {
+				a := newAssembler(m, size)
+				a.dups = dups
+				switch {
+				case len(span) > 0:
+					a.last = span[len(span)-1].last
+				case after != nil:
+					a.last = *after
+				}
+				span = append(span, a)
+			}
+			span[i-first].entry(raw)
+		})
+		if err != nil {
+			send(queued{i: first, err: err})
+			return
+		}
+		for k, a := range span {
+			q := queued{i: first + k, a: a, err: a.err}
+			if !send(q) || q.err != nil {
+				return
+			}
+		}
+		if !more || len(span) == 0 || len(span[len(span)-1].entries) == 0 {
+			return
+		}
+		after = &span[len(span)-1].last
+	}
 }
 
 // lookUp queries the journals and the lines of a page at the same time, maps them as they arrive, and joins them
@@ -161,6 +212,11 @@ func lookUp(ctx context.Context, src source, i int, a *assembler) ([]export.Entr
 				}
 				waiting = nil
 			default:
+				if waiting == nil {
+					// Room for 3 lines a journal (Medici's have 2 or more): a page's lines mostly arrive before its
+					// journals are mapped, and a list grown by append would allocate it twice over.
+					waiting = make([]mappedLine, 0, 3*len(a.ids))
+				}
 				waiting = append(waiting, mappedLine{journalID: jid, line: l, err: err})
 				return
 			}

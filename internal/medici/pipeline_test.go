@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,15 +111,19 @@ func sequential(m Mapper, pages []Page) [][]export.Entry {
 }
 
 // jittery serves pages with a random delay on every query, so that pages finish mapping out of order; it counts
-// the pages held (queried but not yet handed back by fn) and fails the test if a query runs after the read ended.
+// the queue queries and the pages looked up (whose journals were queried), and fails the test if a query runs
+// after the read ended.
 type jittery struct {
-	t       *testing.T
-	pages   []Page
-	failAt  int // the page whose lines query fails; -1 for none
-	rnd     func() time.Duration
-	ended   atomic.Bool
-	running atomic.Int64
-	queried atomic.Int64
+	t          *testing.T
+	pages      []Page
+	failAt     int // the page whose lines query fails; -1 for none
+	failQueue  int // the first page of the queue query that fails; -1 for none
+	rnd        func() time.Duration
+	ended      atomic.Bool
+	running    atomic.Int64
+	queries    atomic.Int64 // queue queries
+	looked     atomic.Int64 // pages whose lookup started
+	queueFirst []int        // the first page of each queue query, in order
 }
 
 func (s *jittery) call(ctx context.Context) error {
@@ -135,18 +140,26 @@ func (s *jittery) call(ctx context.Context) error {
 	}
 }
 
-func (s *jittery) queue(ctx context.Context, i int, _ *bson.RawValue, fn func(bson.Raw)) (bool, error) {
+func (s *jittery) queue(ctx context.Context, first int, _ *bson.RawValue, fn func(int, bson.Raw)) (bool, error) {
 	if err := s.call(ctx); err != nil {
 		return false, err
 	}
-	s.queried.Add(1)
-	for _, raw := range s.pages[i].Queue {
-		fn(raw)
+	s.queries.Add(1)
+	s.queueFirst = append(s.queueFirst, first) // one chain: the queries never overlap
+	if first == s.failQueue {
+		return false, errQueue
 	}
-	return i+1 < len(s.pages), nil
+	end := min(first+QueuePages, len(s.pages))
+	for i := first; i < end; i++ {
+		for _, raw := range s.pages[i].Queue {
+			fn(i, raw)
+		}
+	}
+	return end < len(s.pages), nil
 }
 
 func (s *jittery) journals(ctx context.Context, i int, _ []primitive.ObjectID, fn func(bson.Raw)) error {
+	s.looked.Add(1)
 	if err := s.call(ctx); err != nil {
 		return err
 	}
@@ -169,12 +182,15 @@ func (s *jittery) lines(ctx context.Context, i int, _ []primitive.ObjectID, fn f
 	return nil
 }
 
-var errLines = errors.New("lines query failed")
+var (
+	errLines = errors.New("lines query failed")
+	errQueue = errors.New("queue query failed")
+)
 
 func newJittery(t *testing.T, pages []Page, seed uint64) *jittery {
 	var mu sync.Mutex
 	rnd := rand.New(rand.NewPCG(seed, 2))
-	return &jittery{t: t, pages: pages, failAt: -1, rnd: func() time.Duration {
+	return &jittery{t: t, pages: pages, failAt: -1, failQueue: -1, rnd: func() time.Duration {
 		mu.Lock()
 		defer mu.Unlock()
 		return time.Duration(rnd.IntN(2000)) * time.Microsecond
@@ -184,7 +200,9 @@ func newJittery(t *testing.T, pages []Page, seed uint64) *jittery {
 // The pipelined read must hand fn exactly the pages a read of one page at a time makes, in the same order, however
 // the pages' queries finish: otherwise the file's bytes would depend on timing. A pipeline that delivered pages as
 // they finish, joined lines before all journals were in, or mapped a duplicate journal in the wrong order fails
-// here.
+// here. 12 pages make three queue queries (5, 5 and 2 pages, with no empty fourth), so a chain that lost the _id
+// order at a query's boundary, or split a query's entries into the wrong pages, fails too; so does one that
+// started more than ReadAhead lookups ahead of fn.
 func TestReadPagesEqualsOnePageAtATime(t *testing.T) {
 	m := Mapper{Location: time.UTC}
 	for seed := range uint64(5) {
@@ -196,7 +214,7 @@ func TestReadPagesEqualsOnePageAtATime(t *testing.T) {
 			held int64
 		)
 		err := readPages(t.Context(), src, m, 40, nil, func(p []export.Entry) error {
-			held = max(held, src.queried.Load()-int64(len(got)))
+			held = max(held, src.looked.Load()-int64(len(got)))
 			got = append(got, p)
 			return nil
 		}, func(i int, err error) error { return fmt.Errorf("page %d: %w", i, err) })
@@ -206,6 +224,9 @@ func TestReadPagesEqualsOnePageAtATime(t *testing.T) {
 		}
 		if held > ReadAhead {
 			t.Errorf("seed %d: %d pages held at once, want at most ReadAhead (%d)", seed, held, ReadAhead)
+		}
+		if !reflect.DeepEqual(src.queueFirst, []int{0, QueuePages, 2 * QueuePages}) {
+			t.Errorf("seed %d: queue queries from pages %v, want [0 %d %d]", seed, src.queueFirst, QueuePages, 2*QueuePages)
 		}
 		if len(got) != len(want) {
 			t.Fatalf("seed %d: %d pages, want %d", seed, len(got), len(want))
@@ -252,6 +273,22 @@ func TestReadPagesStopsAtTheFirstFailedPage(t *testing.T) {
 		t.Errorf("%d queries still running after readPages returned", n)
 	}
 
+	// A failed queue query stops the read at the query's first page, after every page of the queries before it.
+	src = newJittery(t, pages, 9)
+	src.failQueue = QueuePages
+	delivered = 0
+	err = readPages(t.Context(), src, m, 20, nil, func([]export.Entry) error {
+		delivered++
+		return nil
+	}, func(i int, err error) error { return fmt.Errorf("page %d: %w", i, err) })
+	src.ended.Store(true)
+	if want := fmt.Sprintf("page %d: %v", QueuePages, errQueue); err == nil || err.Error() != want || delivered != QueuePages {
+		t.Errorf("readPages() = %v after %d pages, want %q after %d pages", err, delivered, want, QueuePages)
+	}
+	if n := src.running.Load(); n != 0 {
+		t.Errorf("%d queries still running after readPages returned", n)
+	}
+
 	// fn's own error is returned as is, and stops the read too.
 	stop := errors.New("stop")
 	src = newJittery(t, pages, 8)
@@ -269,11 +306,11 @@ func TestReadPagesStopsAtTheFirstFailedPage(t *testing.T) {
 	}
 }
 
-// Memory pays a round trip for each query Store would send: the aggregation for journals queued twice, then three
-// per page, with no query after a page marked Last; and it releases every part it asked for. A Memory that read a page
+// Memory pays a round trip for each query Store would send: the aggregation for journals queued twice, one queue
+// query per QueuePages pages, and two lookups per page, with no query after a page marked Last; and it releases every part it asked for. A Memory that read a page
 // without paying for it would make the latency rows of make bench too fast.
 func TestMemoryRoundTripsAndRelease(t *testing.T) {
-	pages := testPages(t, 5, 30, 3)
+	pages := testPages(t, QueuePages+2, 30, 3)
 	var asked, released atomic.Int64
 	m := &Memory{Mapper: Mapper{Location: time.UTC}, Latency: time.Millisecond, Pages: func(_ context.Context, i int, part Part) (Docs, error) {
 		asked.Add(1)
@@ -302,13 +339,36 @@ func TestMemoryRoundTripsAndRelease(t *testing.T) {
 			t.Errorf("page %d differs from a read one page at a time", i)
 		}
 	}
-	if n := m.RoundTrips(); n != 1+3*int64(len(pages)) {
-		t.Errorf("RoundTrips() = %d, want %d (1 + 3 per page)", n, 1+3*len(pages))
+	// The aggregation, two queue queries (QueuePages pages, then 2), and two lookups per page.
+	if n, want := m.RoundTrips(), int64(1+2+2*len(pages)); n != want {
+		t.Errorf("RoundTrips() = %d, want %d (1 + 2 queue queries + 2 per page)", n, want)
 	}
 	if n, r := asked.Load(), released.Load(); n != 3*int64(len(pages)) || r != n {
 		t.Errorf("Memory asked for %d parts and released %d, want %d of each", n, r, 3*len(pages))
 	}
-	if err := m.Claim(t.Context(), export.Batch{}, time.Now()); err != nil || m.RoundTrips() != 2+3*int64(len(pages)) {
+	if err := m.Claim(t.Context(), export.Batch{}, time.Now()); err != nil || m.RoundTrips() != int64(1+3+2*len(pages)) {
 		t.Errorf("Claim() = %v, round trips %d: want the claim to pay one", err, m.RoundTrips())
+	}
+}
+
+// The _id order is checked across queue queries as well as within one: an entry of the second query that sorts
+// before the last entry of the first (a server that ignored the keyset filter, say) stops the read at its page,
+// after the pages before it. A chain that started each query's pages without the last _id of the one before would
+// export the entry twice instead.
+func TestReadPagesChecksTheOrderAcrossQueueQueries(t *testing.T) {
+	m := Mapper{Location: time.UTC}
+	pages := testPages(t, 2*QueuePages, 10, 11)
+	// The first entry of the second query repeats the last entry of the first.
+	last := pages[QueuePages-1].Queue
+	pages[QueuePages].Queue[0] = last[len(last)-1]
+	src := newJittery(t, pages, 11)
+	delivered := 0
+	err := readPages(t.Context(), src, m, 10, nil, func([]export.Entry) error {
+		delivered++
+		return nil
+	}, func(i int, err error) error { return fmt.Errorf("page %d: %w", i, err) })
+	src.ended.Store(true)
+	if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("page %d: queue entry ", QueuePages)) || !strings.Contains(err.Error(), "does not sort after") || delivered != QueuePages {
+		t.Errorf("readPages() = %v after %d pages, want page %d's order error after %d pages", err, delivered, QueuePages, QueuePages)
 	}
 }

@@ -141,16 +141,16 @@ func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) error 
 	return nil
 }
 
-// Read pages through the batch by _id: one query for a page of queue entries, one for their journals and one for
-// the journals' lines, so three round trips per page and none per entry, plus one aggregation per batch that finds
-// journals queued twice. The queue query asks for one entry more than a page, so that the last page is known
-// without a query that finds nothing; each query's batch size is one document more than it can receive, so the
-// server sees the end of the results within the first batch and closes the cursor without a getMore round trip.
-// Each page is a new slice that fn may keep.
+// Read pages through the batch by _id: one query for the queue entries of QueuePages pages, then for each page
+// one for its journals and one for the journals' lines, so 2.2 round trips per 1,000 entries and none per entry,
+// plus one aggregation per batch that finds journals queued twice. The queue query asks for one entry more than
+// its pages, so that the last query is known without one that finds nothing; each query's batch size is one
+// document more than it can receive, so the server sees the end of the results within the first batch and closes
+// the cursor without a getMore round trip. Each page is a new slice that fn may keep.
 //
-// The queries of a page's journals and lines go out together, and the next page's queue query goes out as soon as
-// the page's queue entries are in, so up to ReadAhead pages are on their way at once and their documents are
-// mapped on every core; fn still receives the pages one at a time, in _id order (see readPages).
+// The queries of a page's journals and lines go out together, and the next queue query goes out as soon as the
+// pages of the one before are on their way, so up to ReadAhead pages are looked up at once and their documents
+// are mapped on every core; fn still receives the pages one at a time, in _id order (see readPages).
 //
 // The pages continue across BSON types in MongoDB's sort order (see laterTypes), and every _id must sort strictly
 // after the one before: a read that would return an entry twice, or go backwards, fails instead.
@@ -248,8 +248,9 @@ type storeSource struct {
 	filter bson.D
 }
 
-// queue finds the page after the _id after (from the start when nil) and reports whether more entries follow.
-func (q *storeSource) queue(ctx context.Context, _ int, after *bson.RawValue, fn func(bson.Raw)) (more bool, err error) {
+// queue finds the entries of QueuePages pages after the _id after (from the start when nil) and reports whether
+// more entries follow.
+func (q *storeSource) queue(ctx context.Context, first int, after *bson.RawValue, fn func(int, bson.Raw)) (more bool, err error) {
 	ctx, cancel := q.s.call(ctx)
 	defer cancel()
 	f := q.filter
@@ -261,20 +262,21 @@ func (q *storeSource) queue(ctx context.Context, _ int, after *bson.RawValue, fn
 		f = bson.D{{Key: "$and", Value: bson.A{q.filter, bson.D{{Key: "$or", Value: next}}}}}
 	}
 	size := q.s.batchSize
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(size) + 1).
-		SetBatchSize(int32(size) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}, {Key: "status", Value: 1}, {Key: "error", Value: 1}})
+	want := QueuePages * size
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(want) + 1).
+		SetBatchSize(int32(want) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}, {Key: "status", Value: 1}, {Key: "error", Value: 1}})
 	// Documents are mapped straight from the cursor's batch, never copied out: the mapped values own their bytes.
 	n := 0
 	err = each(ctx, q.s.queue, f, opts, func(raw bson.Raw) {
-		if n == size {
-			more = true // the entry after the page: the next page starts with it
+		if n == want {
+			more = true // the entry after the last page: the next query starts with it
 			return
 		}
+		fn(first+n/size, raw)
 		n++
-		fn(raw)
 	})
 	if err != nil {
-		return false, fmt.Errorf("find queue page: %w", err)
+		return false, fmt.Errorf("find queue entries: %w", err)
 	}
 	return more, nil
 }
@@ -387,7 +389,8 @@ func (a *assembler) journal(raw bson.Raw) {
 		return
 	}
 	if a.byID == nil {
-		a.byID = make(map[string]int, cap(a.ids))
+		a.byID = make(map[string]int, len(a.ids))
+		a.journals = make([]lookedUp, 0, len(a.ids))
 	}
 	if i, ok := a.byID[j.ID]; ok {
 		a.journals[i] = lookedUp{journal: j, err: err} // the last of duplicates wins

@@ -128,10 +128,10 @@ func TestClaimReadMark(t *testing.T) {
 		t.Errorf("Read() gave %d valid and %d failed entries, want %d and %d: %v", valid, len(failures), d.Valid, d.Invalid, failures)
 	}
 	got := cmds.reset()
-	// 49 entries in pages of 10: five pages, each one find for the queue, journals and lines, and one
-	// aggregation for journals queued twice.
-	if pages != 5 || got["find"] != 3*pages || got["aggregate"] != 1 || len(got) != 2 {
-		t.Errorf("Read() took %d pages and sent %v, want 5 pages of 3 finds each, one aggregate and nothing else", pages, got)
+	// 49 entries in pages of 10: five pages, all in one find of queue entries (medici.QueuePages pages), then one
+	// find for each page's journals and one for their lines, and one aggregation for journals queued twice.
+	if pages != 5 || got["find"] != 1+2*pages || got["aggregate"] != 1 || len(got) != 2 {
+		t.Errorf("Read() took %d pages and sent %v, want 5 pages, 1 + 2 finds a page, one aggregate and nothing else", pages, got)
 	}
 
 	if err := s.MarkFailed(ctx, b, failures, time.Now()); err != nil {

@@ -27,8 +27,9 @@ func (l latencyRow) cpu() float64 { return l.res.m("cpu-s") + l.res.parentCPU.Se
 // cpuFloor is the best wall time this machine allows the run: its CPU seconds spread over every core.
 func (l latencyRow) cpuFloor() float64 { return l.cpu() / float64(runtime.NumCPU()) }
 
-// chainFloor is the chain of queue queries: each page's query starts after the one before returned.
-func (l latencyRow) chainFloor() float64 { return l.res.m("pages") * l.mongo.Seconds() }
+// chainFloor is the chain of queue queries: each query (medici.QueuePages pages) starts after the one before
+// returned.
+func (l latencyRow) chainFloor() float64 { return l.res.m("queuequeries") * l.mongo.Seconds() }
 
 // chunkFloor is the chain of upload chunks: a resumable upload sends them one after another.
 func (l latencyRow) chunkFloor() float64 { return l.res.m("chunks") * l.drive.Seconds() }
@@ -119,7 +120,7 @@ func (r *runner) latencyTable(start time.Time) error {
 // chainNote explains a MongoDB target the chain of queue queries alone rules out.
 func chainNote(l latencyRow) string {
 	if l.chainFloor() > l.cpuFloor() {
-		return fmt.Sprintf(" (the queue chain alone is %.2f s: %.0f pages × %s)", l.chainFloor(), l.res.m("pages"), ms(l.mongo))
+		return fmt.Sprintf(" (the queue chain alone is %.2f s: %.0f queue queries × %s)", l.chainFloor(), l.res.m("queuequeries"), ms(l.mongo))
 	}
 	return ""
 }

@@ -4,7 +4,9 @@
 // the pipeline at 100,000 and 1,000,000 entries for each MongoDB round trip (0, 5, 20 ms) and Drive chunk latency
 // (0, 100 ms), with its CPU, queue-chain and chunk floors and the latency targets. Each benchmark runs in a process
 // of its own, so that its peak RSS (the child's maximum resident set size, from wait4's rusage) is its own; the
-// fake Drives run in this process, so the children's RSS is the exporter's alone. With -latency-only it prints the
+// fake Drives run in this process, so the children's RSS is the exporter's alone. Every benchmark but layer 3 runs
+// in a test binary built with -tags benchlean, without embedded FerretDB, whose code the function's binary does
+// not carry either (it would add about 8 MiB of file-backed pages to every pipeline row's RSS). With -latency-only it prints the
 // latency table alone. With -curve it prints instead the wall time and peak RSS of the pipeline for each upload
 // chunk size and number of buffered chunks.
 //
@@ -66,6 +68,7 @@ func (r result) m(unit string) float64 {
 
 type runner struct {
 	dir, test, server, drive string
+	ferret                   string // the test binary with layer 3 (embedded FerretDB); test is built without it
 	slowDrive                string // a fake Drive that delays every chunk request by slowDrive
 }
 
@@ -75,11 +78,16 @@ func run(curve bool, curveEntries int, latency time.Duration, latencyOnly bool) 
 		return fmt.Errorf("temporary directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	r := &runner{dir: dir, test: filepath.Join(dir, "bench.test"), server: filepath.Join(dir, "exportserver")}
+	r := &runner{dir: dir, test: filepath.Join(dir, "bench.test"), ferret: filepath.Join(dir, "ferretdb.test"), server: filepath.Join(dir, "exportserver")}
 	start := time.Now()
 	fmt.Fprintln(os.Stderr, "bench: building the benchmarks and the function's server")
-	if out, err := exec.Command("go", "test", "-c", "-o", r.test, "./internal/bench").CombinedOutput(); err != nil {
-		return fmt.Errorf("go test -c ./internal/bench: %w\n%s", err, out)
+	if out, err := exec.Command("go", "test", "-c", "-tags", "benchlean", "-o", r.test, "./internal/bench").CombinedOutput(); err != nil {
+		return fmt.Errorf("go test -c -tags benchlean ./internal/bench: %w\n%s", err, out)
+	}
+	if !curve && !latencyOnly {
+		if out, err := exec.Command("go", "test", "-c", "-o", r.ferret, "./internal/bench").CombinedOutput(); err != nil {
+			return fmt.Errorf("go test -c ./internal/bench: %w\n%s", err, out)
+		}
 	}
 	if out, err := exec.Command("go", "build", "-o", r.server, "./internal/faults/cmd/exportserver").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build exportserver: %w\n%s", err, out)
@@ -117,8 +125,13 @@ func run(curve bool, curveEntries int, latency time.Duration, latencyOnly bool) 
 
 // bench runs one benchmark pattern in a child process and returns its lines.
 func (r *runner) bench(pattern, benchtime string, env ...string) ([]result, error) {
+	return r.benchIn(r.test, pattern, benchtime, env...)
+}
+
+// benchIn runs one benchmark pattern of the test binary bin in a child process and returns its lines.
+func (r *runner) benchIn(bin, pattern, benchtime string, env ...string) ([]result, error) {
 	fmt.Fprintf(os.Stderr, "bench: %s (%s)\n", pattern, benchtime)
-	cmd := exec.Command(r.test, "-test.run=^$", "-test.bench="+pattern, "-test.benchtime="+benchtime, "-test.benchmem", "-test.timeout=20m")
+	cmd := exec.Command(bin, "-test.run=^$", "-test.bench="+pattern, "-test.benchtime="+benchtime, "-test.benchmem", "-test.timeout=20m")
 	cmd.Dir = filepath.Join("internal", "bench")
 	cmd.Env = append(os.Environ(), append([]string{"LEDGER_BENCH_DRIVE_URL=" + r.drive, "LEDGER_BENCH_SLOW_DRIVE_URL=" + r.slowDrive,
 		"LEDGER_BENCH_EXPORTSERVER=" + r.server}, env...)...)
@@ -230,10 +243,11 @@ func (r *runner) table(start time.Time) error {
 	}
 	overlap := pipe[2].m("wall-s") / slowest
 
-	fdb, err := r.one("^BenchmarkFerretDB$", "1x", "LEDGER_BENCH_FERRET_ENTRIES=2000")
+	fdbs, err := r.benchIn(r.ferret, "^BenchmarkFerretDB$", "1x", "LEDGER_BENCH_FERRET_ENTRIES=2000")
 	if err != nil {
 		return err
 	}
+	fdb := fdbs[0]
 	add("3 FerretDB end to end", "2,000", fdb, fmt.Sprintf("%.1f finds per 1,000 entries, %.0f updates", fdb.m("finds/1000entries"), fdb.m("updates")))
 
 	cold, err := r.one("^BenchmarkColdStart$", "5x")
