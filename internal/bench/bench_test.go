@@ -291,43 +291,47 @@ func BenchmarkStage(b *testing.B) {
 		}
 		size := rows * cw.n / int64(s.Rows)
 		b.Run(fmt.Sprintf("source/N=%d", named), func(b *testing.B) {
-			m0, start := mallocs(), time.Now()
+			m0, c0, start := mallocs(), bench.ProcessCPU(), time.Now()
 			for range b.N {
 				if _, _, err := bench.StageSource(b.Context(), n); err != nil {
 					b.Fatal(err)
 				}
 			}
 			report(b, rows, size, mallocs()-m0, time.Since(start))
+			b.ReportMetric((bench.ProcessCPU()-c0).Seconds()/float64(b.N), "cpu-s")
 		})
 		b.Run(fmt.Sprintf("encode/N=%d", named), func(b *testing.B) {
-			m0, start := mallocs(), time.Now()
+			m0, c0, start := mallocs(), bench.ProcessCPU(), time.Now()
 			for range b.N {
 				if _, err := bench.StageEncode(s, rows, io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}
 			report(b, rows, size, mallocs()-m0, time.Since(start))
+			b.ReportMetric((bench.ProcessCPU()-c0).Seconds()/float64(b.N), "cpu-s")
 		})
 		block, err := bench.Block(b.Context(), 4<<20)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Run(fmt.Sprintf("hash/N=%d", named), func(b *testing.B) {
-			m0, start := mallocs(), time.Now()
+			m0, c0, start := mallocs(), bench.ProcessCPU(), time.Now()
 			for range b.N {
 				bench.StageHash(block, size)
 			}
 			report(b, rows, size, mallocs()-m0, time.Since(start))
+			b.ReportMetric((bench.ProcessCPU()-c0).Seconds()/float64(b.N), "cpu-s")
 		})
 		b.Run(fmt.Sprintf("upload/N=%d", named), func(b *testing.B) {
 			url, chunk := driveURL(b), envInt(b, envChunk, bench.DefaultChunk)
-			m0, start := mallocs(), time.Now()
+			m0, c0, start := mallocs(), bench.ProcessCPU(), time.Now()
 			for range b.N {
 				if _, err := bench.StageUpload(b.Context(), url, chunk, block, size); err != nil {
 					b.Fatal(err)
 				}
 			}
 			report(b, rows, size, mallocs()-m0, time.Since(start))
+			b.ReportMetric((bench.ProcessCPU()-c0).Seconds()/float64(b.N), "cpu-s")
 		})
 	}
 }
