@@ -442,14 +442,24 @@ func (a *attempt) reconcile(ctx context.Context, s Summary, read *bloom.BloomFil
 		return fmt.Errorf("%w: generation %d claimed %d entries (%d exporting, %d failed, %d completed) but the read returned %d (%d written, %d failed)%s",
 			ErrMismatch, a.b.Generation, claimed, c.Exporting, c.Failed, c.Completed, n, s.EntriesExported, s.EntriesFailed, a.unread(ctx, read))
 	}
-	rec, found, err := a.Locker.Get(ctx, a.b.Date)
+	rec, held, err := a.holdsLease(ctx)
 	if err != nil {
 		return err
 	}
-	if !found || rec.Generation != a.b.Generation || rec.State == StateDone {
+	if !held {
 		return fmt.Errorf("%w: the lock is at generation %d, this attempt is %d", ErrLeaseLost, rec.Generation, a.b.Generation)
 	}
 	return nil
+}
+
+// holdsLease reads the date's lock and reports whether it still names this attempt's generation and is not done:
+// whether this attempt may still change what the date's export owns.
+func (a *attempt) holdsLease(ctx context.Context) (Record, bool, error) {
+	rec, found, err := a.Locker.Get(ctx, a.b.Date)
+	if err != nil {
+		return Record{}, false, err
+	}
+	return rec, found && rec.Generation == a.b.Generation && rec.State != StateDone, nil
 }
 
 // The read remembers the ids it returned in a Bloom filter, so that a run whose read and claim differ can name
@@ -736,11 +746,11 @@ func (a *attempt) trashOthers(ctx context.Context, keep string) error {
 			continue
 		}
 		if g, err := strconv.ParseInt(f.Properties["generation"], 10, 64); err == nil && g > a.b.Generation {
-			rec, found, err := a.Locker.Get(ctx, a.b.Date)
+			_, held, err := a.holdsLease(ctx)
 			if err != nil {
 				return stepError("trash", ClassFirestore, err)
 			}
-			if !found || rec.Generation != a.b.Generation || rec.State == StateDone {
+			if !held {
 				return stepError("trash", ClassLeaseLost, fmt.Errorf("%w: file %s was made by generation %d, this attempt is %d", ErrLeaseLost, f.ID, g, a.b.Generation))
 			}
 		}

@@ -109,14 +109,28 @@ func claimable(b export.Batch) bson.D {
 // live are the statuses of a batch's entries that a file has not taken yet.
 var live = bson.A{StatusExporting, StatusFailed}
 
-// batch selects the date's entries stamped with the generation, exporting or failed.
-func batch(date string, generation int64) bson.D {
-	return bson.D{{Key: "batchDate", Value: date}, {Key: "status", Value: bson.D{{Key: "$in", Value: live}}}, {Key: "exportGeneration", Value: generation}}
+// batchWhere selects the date's entries whose status and exportGeneration match the conditions given (a value,
+// or an operator document such as {$in: [...]}). Every filter of a batch is made here, so each leads with the keys
+// of the batch index (batchDate, status, exportGeneration) and none can forget the generation fence.
+func batchWhere(date string, status, generation any) bson.D {
+	return bson.D{{Key: "batchDate", Value: date}, {Key: "status", Value: status}, {Key: "exportGeneration", Value: generation}}
 }
+
+// oneOf is the condition {$in: values}.
+func oneOf(values bson.A) bson.D { return bson.D{{Key: "$in", Value: values}} }
+
+// notGeneration is the condition {$not: {op: generation}}, which an entry without a generation (claimed before
+// generations were stamped) also meets.
+func notGeneration(op string, generation int64) bson.D {
+	return bson.D{{Key: "$not", Value: bson.D{{Key: op, Value: generation}}}}
+}
+
+// batch selects the date's entries stamped with the generation, exporting or failed.
+func batch(date string, generation int64) bson.D { return batchWhere(date, oneOf(live), generation) }
 
 // exporting selects the date's entries stamped with the generation and not marked yet.
 func exporting(date string, generation int64) bson.D {
-	return bson.D{{Key: "batchDate", Value: date}, {Key: "status", Value: StatusExporting}, {Key: "exportGeneration", Value: generation}}
+	return batchWhere(date, StatusExporting, generation)
 }
 
 // Claim stamps the batch with its generation in one updateMany: queued entries before the cutoff become
@@ -127,7 +141,7 @@ func exporting(date string, generation int64) bson.D {
 func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	older := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: bson.D{{Key: "$in", Value: live}}}, {Key: "exportGeneration", Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$gte", Value: b.Generation}}}}}}
+	older := batchWhere(b.Date, oneOf(live), notGeneration("$gte", b.Generation))
 	stamp := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "exportGeneration", Value: b.Generation}, {Key: "claimedAt", Value: now}}
 	// One update command with two statements: the takeover first, so that it cannot match what the second
 	// statement just claimed.
@@ -157,7 +171,7 @@ func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) error 
 func (s *Store) Read(ctx context.Context, b export.Batch, fn func([]export.Entry) error) error {
 	filter := batch(b.Date, b.Generation)
 	if b.Preview {
-		preview := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: bson.D{{Key: "$in", Value: live}}}}
+		preview := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: oneOf(live)}}
 		filter = bson.D{{Key: "$or", Value: bson.A{claimable(b), preview}}}
 	}
 	dups, err := s.duplicates(ctx, filter)
@@ -516,7 +530,7 @@ func (s *Store) MarkExported(ctx context.Context, b export.Batch, f export.File,
 func (s *Store) Release(ctx context.Context, b export.Batch) (int64, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	filter := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: StatusExporting}, {Key: "exportGeneration", Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$gt", Value: b.Generation}}}}}}
+	filter := batchWhere(b.Date, StatusExporting, notGeneration("$gt", b.Generation))
 	update := bson.D{
 		{Key: "$set", Value: bson.D{{Key: "status", Value: StatusQueued}}},
 		{Key: "$unset", Value: bson.D{{Key: "batchDate", Value: ""}, {Key: "exportGeneration", Value: ""}, {Key: "claimedAt", Value: ""}}},
@@ -533,7 +547,7 @@ func (s *Store) Count(ctx context.Context, date string, generation int64) (expor
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	cur, err := s.queue.Aggregate(ctx, bson.A{
-		bson.D{{Key: "$match", Value: bson.D{{Key: "batchDate", Value: date}, {Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{StatusExporting, StatusFailed, StatusCompleted}}}}, {Key: "exportGeneration", Value: generation}}}},
+		bson.D{{Key: "$match", Value: batchWhere(date, oneOf(bson.A{StatusExporting, StatusFailed, StatusCompleted}), generation)}},
 		bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$status"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -136,7 +137,7 @@ func run(ctx context.Context, dir, date string, journals int) error {
 	if status != http.StatusOK {
 		return fmt.Errorf("the export answered %d", status)
 	}
-	return saveCSV(fake, body, filepath.Join(dir, "exports"))
+	return saveFile(fake, body, filepath.Join(dir, "exports"))
 }
 
 // scheduleFor returns the scheduled time of the 18:00 Bangkok trigger for date, or of the latest one passed.
@@ -204,8 +205,9 @@ func call(ctx context.Context, url string, schedule time.Time) ([]byte, int, err
 	return body, resp.StatusCode, nil
 }
 
-// saveCSV copies the file the answer names out of the fake Drive, so it can be opened.
-func saveCSV(fake *drivefake.Server, body []byte, dir string) error {
+// saveFile copies the file the answer names (the CSV, or the XLSX workbook) out of the fake Drive, so it can be
+// opened.
+func saveFile(fake *drivefake.Server, body []byte, dir string) error {
 	var a struct {
 		Summary *export.Summary `json:"summary"`
 	}
@@ -218,10 +220,14 @@ func saveCSV(fake *drivefake.Server, body []byte, dir string) error {
 	}
 	path := filepath.Join(dir, f.Name)
 	if err := os.WriteFile(path, f.Content, 0o644); err != nil {
-		return fmt.Errorf("save the CSV: %w", err)
+		return fmt.Errorf("save the file: %w", err)
 	}
 	abs, _ := filepath.Abs(path)
-	fmt.Fprintf(os.Stderr, "local: %d rows, %d bytes, sha256 %s\nlocal: CSV saved at %s\n", a.Summary.Rows, len(f.Content), a.Summary.SHA256, abs)
+	kind := "CSV"
+	if strings.EqualFold(filepath.Ext(f.Name), ".xlsx") {
+		kind = "XLSX workbook"
+	}
+	fmt.Fprintf(os.Stderr, "local: %d rows, %d bytes, sha256 %s\nlocal: %s saved at %s\n", a.Summary.Rows, len(f.Content), a.Summary.SHA256, kind, abs)
 	return nil
 }
 
