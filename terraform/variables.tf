@@ -315,7 +315,7 @@ variable "chunk_size" {
 }
 
 variable "batch_size" {
-  description = "BATCH_SIZE: queue entries read per batch (and ids per $in lookup)."
+  description = "BATCH_SIZE: entries per page, the ids of each $in lookup (1 to 1000); one queue query reads 5 pages."
   type        = number
   default     = 1000
 

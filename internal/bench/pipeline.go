@@ -31,6 +31,11 @@ import (
 // Folder is the Drive folder the benchmarks upload into; a fake must have it.
 const Folder = "bench-folder"
 
+// DeployedMemoryLimit is the default of terraform's go_memory_limit, the GOMEMLIMIT the function runs with; the
+// benchmarks and the memory test run with it unless GOMEMLIMIT is set. TestDeployedMemoryLimit (cmd/bench) keeps
+// the two equal.
+const DeployedMemoryLimit = "40MiB"
+
 // DefaultChunk is the upload chunk size the benchmarks use unless told otherwise: the CHUNK_SIZE that the
 // chunk-size curve picks (internal/bench/README.md).
 const DefaultChunk = 4 << 20

@@ -84,7 +84,7 @@ var Variables = []Variable{
 	{"CUTOFF_TIME", "18:00", "entries queued before this time of the batch date belong to it (HH:MM)"},
 	{"LEASE_DURATION", "35m", "how long a run's lock is held; must exceed the function timeout (30 min at most)"},
 	{"CHUNK_SIZE", "4194304", "resumable upload chunk size in bytes; a multiple of 262144"},
-	{"BATCH_SIZE", "1000", "queue entries read per query, and ids per $in (1 to 1000)"},
+	{"BATCH_SIZE", "1000", "entries per page, the ids of each $in lookup (1 to 1000); one queue query reads 5 pages"},
 	{"META_COLUMNS", "", "comma-separated fields of each line's meta written as extra columns"},
 	{"FILE_PREFIX", "ledger-export", "file name prefix: PREFIX_YYYY-MM-DD.csv"},
 	{"CSV_FORMULA_GUARD", "true", "prefix text cells that start like a formula with an apostrophe"},

@@ -34,10 +34,6 @@ import (
 	"github.com/siamledger/ledger-export/internal/drivefake"
 )
 
-// deployedMemoryLimit is the default of terraform's go_memory_limit, the GOMEMLIMIT the function runs with; the
-// benchmarks run with it unless GOMEMLIMIT is set. TestDeployedMemoryLimit keeps the two equal.
-const deployedMemoryLimit = "40MiB"
-
 func main() {
 	curve := flag.Bool("curve", false, "print the chunk-size and buffer curve instead of the table")
 	curveEntries := flag.Int("curve-entries", 300_000, "entries of each run of the curve")
@@ -137,7 +133,7 @@ func (r *runner) benchIn(bin, pattern, benchtime string, env ...string) ([]resul
 		"LEDGER_BENCH_EXPORTSERVER=" + r.server}, env...)...)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The function runs with GOMEMLIMIT (terraform variable go_memory_limit): measure it as deployed.
-		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+deployedMemoryLimit)
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+bench.DeployedMemoryLimit)
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
