@@ -22,8 +22,9 @@ const ReadAhead = 3
 // QueuePages is how many pages of queue entries one queue query returns. The queue queries form a chain (each
 // starts after the last _id of the one before), the one part of a read that no read-ahead overlaps: at a 20 ms
 // round trip, a query per page of 1,000 would spend 20 s per million entries in the chain alone. Five pages per
-// query make it 4 s, and cost only the queue entries of the pages waiting for their lookup (about 100 bytes an
-// entry), so a read sends 2.2 queries per 1,000 entries. internal/bench/README.md measures it.
+// query make it 4 s, and cost only the queue entries of the pages waiting for their lookup (a reply of about 100
+// bytes an entry while it is split into pages, then about 250 bytes an assembled entry: 1.2 MB for five pages of
+// 1,000), so a read sends 2.2 queries per 1,000 entries. internal/bench/README.md measures it.
 const QueuePages = 5
 
 // source is where a read's documents come from: MongoDB for Store, a function for Memory. Each method is one
