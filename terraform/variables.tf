@@ -376,13 +376,13 @@ variable "health_window" {
 }
 
 variable "go_memory_limit" {
-  description = "GOMEMLIMIT, the Go runtime's soft memory limit (e.g. 40MiB). The export's live heap is bounded (a few pages, one chunk, two segments); the limit makes the garbage collector keep the heap near it instead of letting it double, which holds peak RSS under 64 MiB at 1,000,000 entries (internal/bench/README.md). Empty leaves the runtime's default (no limit)."
+  description = "GOMEMLIMIT, the Go runtime's soft memory limit (e.g. 44MiB). The export's live heap is bounded (a few pages, two chunks, two segments: about 23 MB); the limit makes the garbage collector keep the heap near it instead of letting it double, which holds peak RSS under 64 MiB at 1,000,000 entries (about 59 MiB at 44MiB; 40MiB costs a quarter more CPU, 48MiB comes within 1 MiB of 64: internal/bench/README.md). Empty leaves the runtime's default (no limit)."
   type        = string
-  default     = "40MiB"
+  default     = "44MiB"
 
   validation {
     condition     = can(regex("^([0-9]+(B|KiB|MiB|GiB))?$", var.go_memory_limit))
-    error_message = "go_memory_limit must be a size such as 40MiB, or empty."
+    error_message = "go_memory_limit must be a size such as 44MiB, or empty."
   }
 }
 

@@ -34,7 +34,7 @@ const Folder = "bench-folder"
 // DeployedMemoryLimit is the default of terraform's go_memory_limit, the GOMEMLIMIT the function runs with; the
 // benchmarks and the memory test run with it unless GOMEMLIMIT is set. TestDeployedMemoryLimit (cmd/bench) keeps
 // the two equal.
-const DeployedMemoryLimit = "40MiB"
+const DeployedMemoryLimit = "44MiB"
 
 // DefaultChunk is the upload chunk size the benchmarks use unless told otherwise: the CHUNK_SIZE that the
 // chunk-size curve picks (internal/bench/README.md).

@@ -12,7 +12,7 @@ import (
 // DefaultBuffers is how many chunks' worth of filled buffers may wait for the upload when Runner.Buffers is 0. It
 // was picked by measurement (internal/bench/README.md): a real Drive takes about 100 ms to answer each chunk, and
 // without a waiting chunk the encoder stops while the client sends one, so a million entries took 1.3 to 1.65
-// times the chain of chunk round trips; with one it meets that floor (1.12 times). It costs a chunk of memory,
+// times the chain of chunk round trips; with one it meets that floor (1.10 times). It costs a chunk of memory,
 // which GOMEMLIMIT absorbs (peak RSS stays under 64 MiB at 1,000,000 entries).
 const DefaultBuffers = 1
 
