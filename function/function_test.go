@@ -675,19 +675,7 @@ func padded(journals, repeat int) demo.Data {
 // hash, and the file equals the file of an uninterrupted run byte for byte.
 func TestResumeAfterCrashAt90Percent(t *testing.T) {
 	d := padded(60, 200)
-
-	var want []byte
-	t.Run("uninterrupted", func(t *testing.T) { // a subtest, so its database and Firestore project are its own
-		ref := newEnv(t, nil)
-		ref.seed(d)
-		if code, a, _ := ref.trigger(ref.h, ""); code != http.StatusOK {
-			t.Fatalf("reference run = %d %+v", code, a)
-		}
-		want = ref.liveFile().Content
-	})
-	if want == nil {
-		t.FailNow()
-	}
+	want := reference(t, d, nil)
 
 	e := newEnv(t, nil)
 	e.seed(d)

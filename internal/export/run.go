@@ -765,7 +765,7 @@ func (a *attempt) trashOthers(ctx context.Context, keep string) error {
 var errUploadStopped = errors.New("upload stopped reading")
 
 // markBatch is how many failed entries encode collects before it marks them: one update command per batch, not
-// per page, so that a page costs three queries and no more.
+// per page, so that failures add no query to a page's reads.
 const markBatch = 1000
 
 // encode writes the batch as CSV to w and returns the summary of what it wrote (without the hash, which the

@@ -131,6 +131,11 @@ func (s memorySource) part(ctx context.Context, i int, part Part, fn func(bson.R
 	if err := s.m.roundTrip(ctx); err != nil {
 		return Docs{}, err
 	}
+	return s.docs(ctx, i, part, fn)
+}
+
+// docs calls fn with the documents Pages returns for one part of page i, and releases them.
+func (s memorySource) docs(ctx context.Context, i int, part Part, fn func(bson.Raw)) (Docs, error) {
 	d, err := s.m.Pages(ctx, i, part)
 	if err != nil {
 		return Docs{}, err
@@ -151,15 +156,9 @@ func (s memorySource) queue(ctx context.Context, first int, _ *bson.RawValue, fn
 		return false, err
 	}
 	for i := first; i < first+QueuePages; i++ {
-		d, err := s.m.Pages(ctx, i, PartQueue)
+		d, err := s.docs(ctx, i, PartQueue, func(raw bson.Raw) { fn(i, raw) })
 		if err != nil {
 			return false, err
-		}
-		for _, raw := range d.Raw {
-			fn(i, raw)
-		}
-		if d.Release != nil {
-			d.Release()
 		}
 		if len(d.Raw) == 0 || d.Last {
 			return false, nil
