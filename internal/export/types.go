@@ -120,6 +120,25 @@ type Batch struct {
 	// Preview reads what a claim would take, without a claim: the entries still queued before the cutoff and
 	// those already claimed for the date. Dry runs use it.
 	Preview bool
+	// Since opens the date's own window [Since, Cutoff): the cutoff of the day before. A queued entry created
+	// before Since is a late arrival: it became visible after its own date was done, so it goes into this file
+	// and the summary lists it as late, with its own date. Zero means no window (every entry is the date's own).
+	Since time.Time
+	// Held are the windows of earlier dates that are not done (blocked, failing, or past the backfill window):
+	// their queued entries wait for their own date, and no claim of this date takes them.
+	Held []Window
+	// Reexport claims the date's completed entries again (a deliberate re-export; see Request.Reexport), besides
+	// the entries the claim always takes.
+	Reexport bool
+	// RetryFailed, with Reexport, also claims the date's failed entries again as exporting: the read checks
+	// their journals anew, and those that still fail are marked failed again.
+	RetryFailed bool
+}
+
+// Window is the span of createdAt instants [From, To) whose entries belong to one batch date.
+type Window struct {
+	Date     string
+	From, To time.Time
 }
 
 // Entry is one queue entry with its journal, or the reason it cannot be exported.
@@ -132,6 +151,9 @@ type Entry struct {
 	Marked bool
 	// Key is the entry's _id as the queue stores it, with its own type: marks address the entry by it.
 	Key any
+	// CreatedAt is when the app queued the entry (the queue document's createdAt). An entry created before the
+	// batch's Since is a late arrival.
+	CreatedAt time.Time
 }
 
 // Failure is an entry that could not be exported, with a readable reason.
