@@ -302,6 +302,43 @@ type Summary struct {
 	DurationMS      int64     `json:"durationMs"`
 	FinishedAt      time.Time `json:"finishedAt,omitzero"`
 	DryRun          bool      `json:"dryRun,omitempty"`
+	// EntriesLate counts the late arrivals in the file: entries created in an earlier date's window that became
+	// visible after that date was done. Late lists the first MaxListedFailures of them, each with its own date.
+	EntriesLate int64       `json:"entriesLate,omitempty"`
+	Late        []LateEntry `json:"late,omitempty"`
+	// Correction is set when the file is a deliberate re-export of a date that was done: who asked, why, and
+	// what the file held before.
+	Correction *Correction `json:"correction,omitempty"`
+}
+
+// LateEntry is a late arrival: an entry written in a later date's file, with the date its createdAt belongs to.
+type LateEntry struct {
+	EntryID   string `json:"entryId"`
+	JournalID string `json:"journalId,omitempty"`
+	Date      string `json:"date"` // the batch date of the entry's createdAt
+}
+
+// Correction records a re-export: the request and the file's content before it.
+type Correction struct {
+	By          string    `json:"by"` // the caller's email, from the verified OIDC token
+	Reason      string    `json:"reason"`
+	At          time.Time `json:"at"`
+	RetryFailed bool      `json:"retryFailed,omitempty"`
+	// Previous is the summary of the content the new revision replaces.
+	Previous PreviousFile `json:"previous"`
+}
+
+// PreviousFile is what a re-exported file held before: its rows, entries, totals and SHA-256, and the Drive
+// revision that keeps that content (marked keepRevisionForever).
+type PreviousFile struct {
+	Rows            int64  `json:"rows"`
+	EntriesExported int64  `json:"entriesExported"`
+	EntriesFailed   int64  `json:"entriesFailed"`
+	DebitTotal      string `json:"debitTotal"`
+	CreditTotal     string `json:"creditTotal"`
+	SHA256          string `json:"sha256"`
+	RevisionID      string `json:"revisionId,omitempty"`
+	Generation      int64  `json:"generation"`
 }
 
 // MaxListedFailures bounds how many failures a summary lists; the count covers them all.
