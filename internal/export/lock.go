@@ -26,7 +26,7 @@ func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began tim
 	}
 
 	lctx, endLock := r.obs().StartStep(ctx, StepLock, b.Date, 0)
-	acq, err := r.Locker.Acquire(lctx, b.Date, start, AcquireOptions{TTL: r.Lease, Fingerprint: r.Fingerprint, ClearFailure: req.ClearFailure})
+	acq, err := r.Locker.Acquire(lctx, b.Date, start, AcquireOptions{TTL: r.Lease, Fingerprint: r.Fingerprint, ClearFailure: req.ClearFailure, Reexport: req.Reexport})
 	if err == nil {
 		r.obs().LockOutcome(lctx, string(acq.Outcome))
 	}
@@ -59,6 +59,7 @@ func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began tim
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), acq.Lease.ExpiresAt.Sub(r.Now())-r.Lease/20)
 	defer cancel()
 	b.Generation = acq.Lease.Generation
+	b = reexportBatch(b, acq.Correction)
 	a := &attempt{Runner: r, b: b, acq: acq, began: began}
 	s, err := a.export(ctx)
 	if err != nil {

@@ -57,6 +57,8 @@ type Request struct {
 	DryRun bool      // compute the summary and change nothing anywhere
 	// ClearFailure retries a date blocked by a permanent failure (an operator's decision, after fixing the cause).
 	ClearFailure bool
+	// Reexport exports the date again on an operator's request (see reexport.go); nil for an ordinary trigger.
+	Reexport *Reexport
 }
 
 // Outcome says how a run ended.
@@ -135,6 +137,9 @@ func (r *Runner) batch(req Request, now time.Time) (Batch, error) {
 	}
 	if now.Sub(cutoff) > r.BackfillWindow {
 		return Batch{}, fmt.Errorf("%w: batch date %s is older than the backfill window of %s", ErrInvalid, date, r.BackfillWindow)
+	}
+	if err := checkReexport(req); err != nil {
+		return Batch{}, err
 	}
 	return Batch{Date: date, Cutoff: cutoff}, nil
 }

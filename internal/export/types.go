@@ -44,6 +44,11 @@ type Record struct {
 	Error       string         `json:"error,omitempty"`
 	ErrorClass  Class          `json:"errorClass,omitempty"`
 	Permanent   bool           `json:"permanent,omitempty"`
+	// Correction is the re-export in progress (see Request.Reexport): who asked, why, and what the file held
+	// before. Done moves it into Audit with the new content's figures.
+	Correction *Correction `json:"correction,omitempty"`
+	// Audit lists the date's finished re-exports, oldest first.
+	Audit []Audit `json:"audit,omitempty"`
 }
 
 // Lease is the right to work on a date, held until it expires. Every write through the Locker is fenced by
@@ -75,6 +80,10 @@ type AcquireOptions struct {
 	Fingerprint string
 	// ClearFailure lets an operator retry a date blocked by a permanent failure without changing the configuration.
 	ClearFailure bool
+	// Reexport, when set, takes a done date over again (generation + 1, keeping its file) and records the
+	// request as the date's pending correction; on a date that is not done it acts like a normal trigger and
+	// still records the request.
+	Reexport *Reexport
 }
 
 // Acquisition is the result of Acquire: the outcome, the lease when one was granted, and the record as found.
@@ -82,6 +91,9 @@ type Acquisition struct {
 	Outcome LockOutcome
 	Lease   Lease
 	Record  Record
+	// Correction is the re-export the lease was granted for: a new one (AcquireOptions.Reexport) or the
+	// interrupted one a takeover continues. Nil for an ordinary export.
+	Correction *Correction
 }
 
 // Locker keeps one lock document per batch date. internal/lease implements it on Firestore.
@@ -232,6 +244,9 @@ type File struct {
 	MD5         string            `json:"md5,omitempty"` // Drive's md5Checksum of the content
 	// Generation is the lease generation whose claim the file holds: the entries stamped with it are the file's.
 	Generation int64 `json:"generation,omitempty"`
+	// KeptRevision, after a re-export, is the Drive revision holding the content the upload replaced, kept
+	// forever (keepForever).
+	KeptRevision string `json:"keptRevision,omitempty"`
 }
 
 // UploadProgress is what Drive has confirmed of a resumable upload.
@@ -261,6 +276,11 @@ type NewFile struct {
 	Name       string
 	Date       string
 	Generation int64
+	// Replace, when set, is the id of the date's recorded file: the upload becomes a new revision of it (a
+	// re-export), after the revision holding the previous content is marked keepForever. ReplaceMD5 is that
+	// content's MD5 (File.MD5), to find its revision; empty means the head revision.
+	Replace    string
+	ReplaceMD5 string
 }
 
 // Drive stores the CSV. internal/drive implements it on Drive v3.

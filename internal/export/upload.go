@@ -33,7 +33,9 @@ func (a *attempt) uploadFile(ctx context.Context) (File, Summary, error) {
 	if !ok {
 		// Nothing usable is recorded, so any live file for the date is an earlier attempt's unrecorded (or
 		// abandoned) output: it goes to the trash before the new one is made, so no date ever has two files.
-		if err := a.trashOthers(ctx, ""); err != nil {
+		// A re-export keeps the recorded file: its upload is a new revision of it.
+		replace, _ := a.replacement()
+		if err := a.trashOthers(ctx, replace); err != nil {
 			return File{}, Summary{}, err
 		}
 		if file, s, err = a.upload(ctx); err != nil {
@@ -43,7 +45,11 @@ func (a *attempt) uploadFile(ctx context.Context) (File, Summary, error) {
 	a.reach(PointUploaded, s.Bytes)
 
 	file.Generation = a.b.Generation // the entries stamped with this generation are the file's
+	if replace, _ := a.replacement(); replace != "" && file.ID != replace {
+		return File{}, Summary{}, stepError("upload", ClassDriveTransient, fmt.Errorf("%w: the new revision of file %s came back as file %s", ErrMismatch, replace, file.ID))
+	}
 	s.FileID, s.FileName, s.WebViewLink = file.ID, a.FileName(a.b.Date), file.WebViewLink
+	s.Correction = a.correction(file)
 	props := map[string]string{
 		"generation": strconv.FormatInt(a.b.Generation, 10),
 		"rows":       strconv.FormatInt(s.Rows, 10),
@@ -71,7 +77,9 @@ func (a *attempt) uploadFile(ctx context.Context) (File, Summary, error) {
 func (a *attempt) upload(ctx context.Context) (File, Summary, error) {
 	cp := newChunkPipe(a.ChunkSize, a.buffers(), -1)
 	done := a.encodeInto(ctx, cp)
-	file, upErr := a.Drive.Upload(ctx, NewFile{Name: a.FileName(a.b.Date), Date: a.b.Date, Generation: a.b.Generation}, cp, a.progress(ctx, cp))
+	replace, replaceMD5 := a.replacement()
+	nf := NewFile{Name: a.FileName(a.b.Date), Date: a.b.Date, Generation: a.b.Generation, Replace: replace, ReplaceMD5: replaceMD5}
+	file, upErr := a.Drive.Upload(ctx, nf, cp, a.progress(ctx, cp))
 	cp.closeRead(errUploadStopped) // unblocks the encoder if the upload stopped reading early
 	res := <-done
 	if upErr == nil {

@@ -59,6 +59,10 @@ type doc struct {
 	ErrorClass     string         `firestore:"errorClass,omitempty"`
 	Permanent      bool           `firestore:"permanent,omitempty"`
 	Fingerprint    string         `firestore:"fingerprint,omitempty"`
+	// Correction is the pending re-export (export.Correction); Audit the finished ones (export.Audit), oldest
+	// first. Both are kept through the JSON form, like the summary.
+	Correction map[string]any   `firestore:"correction,omitempty"`
+	Audit      []map[string]any `firestore:"audit,omitempty"`
 }
 
 // uploadDoc is an unfinished resumable upload: the session, the bytes Drive confirmed, and the SHA-256 state of
@@ -77,6 +81,11 @@ func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) 
 
 // Acquire creates the date's lock, or takes over one whose lease expired or whose attempt failed. A date whose last
 // attempt failed permanently under the same configuration fingerprint stays blocked unless o.ClearFailure is set.
+//
+// With o.Reexport, a done date is taken over too: generation + 1 (the generation never restarts), state running,
+// the file kept, and the request recorded as the pending correction with the done summary's figures. On a date
+// that is not done the request acts like a normal trigger and is still recorded. A takeover of an interrupted
+// re-export continues it: the acquisition names its pending correction.
 func (s *Store) Acquire(ctx context.Context, date string, now time.Time, o export.AcquireOptions) (export.Acquisition, error) {
 	ttl := o.TTL
 	ctx, cancel := s.call(ctx)
@@ -86,10 +95,19 @@ func (s *Store) Acquire(ctx context.Context, date string, now time.Time, o expor
 		BatchDate: date, State: string(export.StateRunning), Generation: 1, Attempts: 1,
 		LeaseExpiresAt: now.Add(ttl), Holder: s.holder, CreatedAt: now, UpdatedAt: now, ExpireAt: expireAt(date, now),
 	}
+	var pending *export.Correction
+	if o.Reexport != nil {
+		pending = export.NewCorrection(*o.Reexport, nil, 0, now)
+		cm, err := toMap(pending)
+		if err != nil {
+			return export.Acquisition{}, err
+		}
+		d.Correction = cm
+	}
 	_, err := ref.Create(ctx, d)
 	if err == nil {
 		rec, err := d.record()
-		return export.Acquisition{Outcome: export.LockAcquired, Lease: leaseFor(d), Record: rec}, err
+		return export.Acquisition{Outcome: export.LockAcquired, Lease: leaseFor(d), Record: rec, Correction: pending}, err
 	}
 	if status.Code(err) != codes.AlreadyExists {
 		return export.Acquisition{}, fmt.Errorf("create lock %s: %w", date, err)
@@ -108,24 +126,49 @@ func (s *Store) Acquire(ctx context.Context, date string, now time.Time, o expor
 		if err != nil {
 			return nil, err
 		}
+		reexportDone := cur.State == string(export.StateDone) && o.Reexport != nil
 		switch {
-		case cur.State == string(export.StateDone):
+		case cur.State == string(export.StateDone) && !reexportDone:
 			acq = export.Acquisition{Outcome: export.LockAlreadyDone, Record: rec}
 			return nil, nil
-		case cur.State != string(export.StateFailed) && now.Before(cur.LeaseExpiresAt):
+		case cur.State != string(export.StateFailed) && !reexportDone && now.Before(cur.LeaseExpiresAt):
 			acq = export.Acquisition{Outcome: export.LockBusy, Record: rec}
 			return nil, nil
 		case cur.State == string(export.StateFailed) && cur.Permanent && cur.Fingerprint == o.Fingerprint && !o.ClearFailure:
 			acq = export.Acquisition{Outcome: export.LockBlocked, Record: rec}
 			return nil, nil
 		}
-		// Expired or failed: take over, continuing from the phase reached.
+		// Expired or failed (or done, for a re-export): take over, continuing from the phase reached.
 		next := cur
 		if next.State == string(export.StateFailed) {
 			next.State = next.Phase
 		}
-		if next.State != string(export.StateUploaded) {
+		if next.State != string(export.StateUploaded) || reexportDone {
 			next.State = string(export.StateRunning)
+		}
+		pending := rec.Correction // an interrupted re-export continues
+		switch {
+		case reexportDone:
+			// The done summary becomes the correction's "before"; the file stays, for the new revision.
+			pending = export.NewCorrection(*o.Reexport, rec.Summary, cur.Generation, now)
+			if rec.Summary != nil && rec.Summary.Generation != 0 {
+				pending.Previous.Generation = rec.Summary.Generation
+			}
+			next.Summary, next.Upload = nil, nil
+		case o.Reexport != nil:
+			prev := export.PreviousFile{}
+			if pending != nil {
+				prev = pending.Previous // a repeated request keeps what the file held before the first
+			}
+			pending = export.NewCorrection(*o.Reexport, nil, 0, now)
+			pending.Previous = prev
+		}
+		if pending != nil {
+			cm, err := toMap(pending)
+			if err != nil {
+				return nil, err
+			}
+			next.Correction = cm
 		}
 		next.Phase, next.Error, next.ErrorClass, next.Permanent, next.Fingerprint = "", "", "", false, ""
 		next.Generation++
@@ -133,7 +176,11 @@ func (s *Store) Acquire(ctx context.Context, date string, now time.Time, o expor
 		next.LeaseExpiresAt = now.Add(ttl)
 		next.Holder = s.holder
 		next.UpdatedAt = now
-		acq = export.Acquisition{Outcome: export.LockTakeover, Lease: leaseFor(next), Record: rec}
+		acq = export.Acquisition{Outcome: export.LockTakeover, Lease: leaseFor(next), Record: rec, Correction: pending}
+		if reexportDone {
+			acq.Record.Summary = nil // the record the attempt continues from: running, with the date's file
+			acq.Record.State = export.StateRunning
+		}
 		return &next, nil
 	})
 	if err != nil {
@@ -165,15 +212,39 @@ func (s *Store) Uploaded(ctx context.Context, l export.Lease, f export.File, sum
 	})
 }
 
-// Done records the final summary; the date is finished.
+// Done records the final summary; the date is finished. A pending correction moves into the audit trail with the
+// new content's figures (the summary's own correction record, which names the kept revision, when it has one).
 func (s *Store) Done(ctx context.Context, l export.Lease, sum export.Summary, now time.Time) error {
 	sm, err := toMap(sum)
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, l, func(d *doc) {
+	var changeErr error
+	err = s.update(ctx, l, func(d *doc) {
 		d.State, d.Summary, d.UpdatedAt, d.LeaseExpiresAt = string(export.StateDone), sm, now, now
+		if d.Correction == nil {
+			return
+		}
+		var c export.Correction
+		if sum.Correction != nil {
+			c = *sum.Correction
+		} else if changeErr = fromMap(d.Correction, &c); changeErr != nil {
+			return
+		}
+		after := export.Figures(sum)
+		after.RevisionID = ""
+		am, err := toMap(export.Audit{Correction: c, After: after})
+		if err != nil {
+			changeErr = err
+			return
+		}
+		d.Audit = append(d.Audit, am)
+		d.Correction = nil
 	})
+	if err == nil {
+		err = changeErr
+	}
+	return err
 }
 
 // Fail records a failed attempt and releases its lease at once, so the next attempt need not wait for it.
@@ -240,6 +311,8 @@ func (d doc) updates() []firestore.Update {
 		{Path: "errorClass", Value: opt(d.ErrorClass == "", d.ErrorClass)},
 		{Path: "permanent", Value: opt(!d.Permanent, d.Permanent)},
 		{Path: "fingerprint", Value: opt(d.Fingerprint == "", d.Fingerprint)},
+		{Path: "correction", Value: opt(d.Correction == nil, d.Correction)},
+		{Path: "audit", Value: opt(len(d.Audit) == 0, d.Audit)},
 	}
 }
 
@@ -356,6 +429,19 @@ func (d doc) record() (export.Record, error) {
 		if err := fromMap(d.Summary, r.Summary); err != nil {
 			return export.Record{}, err
 		}
+	}
+	if d.Correction != nil {
+		r.Correction = new(export.Correction)
+		if err := fromMap(d.Correction, r.Correction); err != nil {
+			return export.Record{}, err
+		}
+	}
+	for _, m := range d.Audit {
+		var a export.Audit
+		if err := fromMap(m, &a); err != nil {
+			return export.Record{}, err
+		}
+		r.Audit = append(r.Audit, a)
 	}
 	return r, nil
 }
