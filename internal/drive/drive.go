@@ -98,7 +98,12 @@ func (s *Store) Find(ctx context.Context, date string) ([]export.File, error) {
 // time and retries a chunk on 5xx, 429 and 408 within its own bounded retry deadline. progress, when set, hears the
 // session URI and every offset Drive confirms. A failure on the upload session is told from one on the file's
 // metadata (see sessionError): a 404 from the session wraps ErrSessionGone, not export.ErrPermanent.
+//
+// With f.Replace set, the upload is a new revision of that file instead (revision.go).
 func (s *Store) Upload(ctx context.Context, f export.NewFile, body io.Reader, progress func(export.UploadProgress)) (export.File, error) {
+	if f.Replace != "" {
+		return s.uploadRevision(ctx, f, body, progress)
+	}
 	base := ctx
 	tr := &tracker{progress: progress}
 	ctx = context.WithValue(ctx, trackerKey{}, tr)

@@ -168,6 +168,9 @@ func (s *Store) Status(ctx context.Context, sess export.UploadSession) (export.S
 		return export.SessionStatus{Offset: off}, nil
 	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated:
 		f, err := decodeFile(resp)
+		if err == nil {
+			f, err = s.withKept(ctx, sess.URI, f)
+		}
 		if err != nil {
 			return export.SessionStatus{}, err
 		}
@@ -205,7 +208,7 @@ func (s *Store) Resume(ctx context.Context, sess export.UploadSession, body io.R
 			return export.File{}, fmt.Errorf("resume upload at %d: %w", off, s.sessionError(ctx, sess.URI, off, err))
 		}
 		if done {
-			return f, nil
+			return s.withKept(ctx, sess.URI, f)
 		}
 		if next != off+int64(n) {
 			return export.File{}, fmt.Errorf("resume upload: Drive confirmed %d bytes, %d were sent", next, off+int64(n))

@@ -90,9 +90,11 @@
 //     its descendants.
 //   - Unknown writable metadata fields (starred, ...) are ignored; an id in
 //     the create body is ignored rather than honoured.
-//   - The file content cannot be replaced (no media upload on files.update),
-//     there are no revisions, no exports of Google Docs types, no changes
-//     feed and no batch requests.
+//   - Content is replaced by files.update with media (resumable, multipart
+//     or media), making a new revision; revisions.list, get (alt=media) and
+//     update (keepForever) are served, see revision.go for their departures.
+//     There are no exports of Google Docs types, no changes feed and no
+//     batch requests.
 //   - A chunk that overlaps bytes already stored is accepted if the
 //     overlapping bytes are identical (only the new bytes are stored), which
 //     is what the Go client relies on when it re-sends a chunk after a

@@ -53,6 +53,8 @@ type fileRec struct {
 	MD5               string            `json:"md5Checksum,omitempty"`
 	SHA1              string            `json:"sha1Checksum,omitempty"`
 	SHA256            string            `json:"sha256Checksum,omitempty"`
+	// Revisions are the content's revisions, oldest first; the last is the head (revision.go).
+	Revisions []revisionRec `json:"revisions,omitempty"`
 
 	Content []byte `json:"-"`
 }
@@ -147,7 +149,9 @@ func (f *fileRec) resource() map[string]any {
 		r["sha1Checksum"] = f.SHA1
 		r["sha256Checksum"] = f.SHA256
 	}
-	r["headRevisionId"] = "0B" + f.ID[:min(len(f.ID), 8)] + strconv.FormatInt(f.Version, 10)
+	if len(f.Revisions) > 0 {
+		r["headRevisionId"] = f.Revisions[len(f.Revisions)-1].ID
+	}
 	r["webContentLink"] = "https://drive.google.com/uc?id=" + f.ID + "&export=download"
 	if f.OriginalFilename != "" {
 		r["originalFilename"] = f.OriginalFilename

@@ -190,6 +190,7 @@ func (s *Server) load(dir string) error {
 	}
 	s.store = st
 	for _, f := range files {
+		f.revisions() // a file stored before revisions were kept gets its head revision
 		s.files[f.ID] = f
 		s.seq = max(s.seq, f.Seq)
 	}
@@ -444,8 +445,15 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, info *reqInfo) {
 		default:
 			writeError(w, notFoundRoute())
 		}
-	case strings.HasPrefix(p, uploadFiles+"/"):
-		writeError(w, errBadRequest("drivefake: replacing the content of an existing file is not supported"))
+	case strings.HasPrefix(p, uploadFiles+"/") && !strings.Contains(p[len(uploadFiles)+1:], "/") && len(p) > len(uploadFiles)+1:
+		s.routeUpdateUpload(w, r, info, p[len(uploadFiles)+1:])
+	case strings.HasPrefix(p, apiFiles+"/") && strings.Contains(p[len(apiFiles)+1:], "/revisions"):
+		id, rest, _ := strings.Cut(p[len(apiFiles)+1:], "/revisions")
+		if id == "" || strings.Contains(id, "/") {
+			writeError(w, notFoundRoute())
+			return
+		}
+		s.routeRevisions(w, r, info, id, rest)
 	default:
 		writeError(w, notFoundRoute())
 	}

@@ -54,6 +54,10 @@ type session struct {
 	Created     time.Time  `json:"created"`
 	Expires     time.Time  `json:"expires"`
 	FileID      string     `json:"fileId,omitempty"`
+	// Target, for a files.update upload, is the file whose content the session replaces (a new revision), and
+	// Patch the metadata sent with it.
+	Target string          `json:"target,omitempty"`
+	Patch  json.RawMessage `json:"patch,omitempty"`
 
 	data []byte    // bytes received, until completion
 	md5  hash.Hash // with Options.Discard: the MD5 of the bytes received, instead of data
@@ -176,6 +180,7 @@ func (s *Server) newFile(m createMeta, content []byte, mediaType string) (*fileR
 		if f.OriginalFilename == "" {
 			f.OriginalFilename = f.Name
 		}
+		f.Revisions = []revisionRec{f.headRevision(now)}
 	}
 	if s.store != nil {
 		if err := s.store.saveFile(f, true); err != nil {
@@ -195,6 +200,12 @@ func writeFile(w http.ResponseWriter, f *fileRec, mask fieldMask) {
 // handleInitiate starts a resumable session:
 // POST /upload/drive/v3/files?uploadType=resumable.
 func (s *Server) handleInitiate(w http.ResponseWriter, r *http.Request, info *reqInfo) {
+	s.initiate(w, r, info, "")
+}
+
+// initiate starts a resumable session that creates a file, or with target set (PATCH
+// /upload/drive/v3/files/{target}?uploadType=resumable) one that uploads a new revision of it.
+func (s *Server) initiate(w http.ResponseWriter, r *http.Request, info *reqInfo, target string) {
 	if !s.begin(w, r, info, OpInitiate) {
 		return
 	}
@@ -207,7 +218,16 @@ func (s *Server) handleInitiate(w http.ResponseWriter, r *http.Request, info *re
 		writeError(w, errBadRequest("drivefake: read metadata: "+err.Error()))
 		return
 	}
-	meta, apiErr := parseMeta(body)
+	var (
+		meta   createMeta
+		apiErr *apiError
+		patch  json.RawMessage
+	)
+	if target == "" {
+		meta, apiErr = parseMeta(body)
+	} else if _, apiErr = parsePatch(body); apiErr == nil && len(bytes.TrimSpace(body)) > 0 {
+		patch = json.RawMessage(body)
+	}
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -232,10 +252,14 @@ func (s *Server) handleInitiate(w http.ResponseWriter, r *http.Request, info *re
 		Declared:    declared,
 		Created:     now,
 		Expires:     now.Add(s.ttl),
+		Target:      target,
+		Patch:       patch,
 	}
 
 	s.mu.Lock()
-	apiErr = s.checkMeta(r, meta)
+	if target == "" {
+		apiErr = s.checkMeta(r, meta)
+	}
 	if apiErr == nil && s.store != nil {
 		if err := s.store.saveSession(sess, []byte{}); err != nil {
 			apiErr = errBackend(err)
@@ -250,7 +274,11 @@ func (s *Server) handleInitiate(w http.ResponseWriter, r *http.Request, info *re
 		return
 	}
 
-	w.Header().Set("Location", baseURL(r)+uploadFiles+"?"+sess.query())
+	loc := uploadFiles
+	if target != "" {
+		loc += "/" + target // Drive's session URI of files.update keeps the file's path
+	}
+	w.Header().Set("Location", baseURL(r)+loc+"?"+sess.query())
 	w.Header().Set("X-GUploader-UploadID", sess.ID)
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
@@ -522,8 +550,11 @@ func (s *Server) acceptChunk(sess *session, cr contentRange, data []byte) chunkR
 	return chunkReply{received: sess.Received}
 }
 
-// complete creates the file of sess. s.mu must be held.
+// complete creates the file of sess, or makes its content the target's new head revision. s.mu must be held.
 func (s *Server) complete(sess *session) chunkReply {
+	if sess.Target != "" {
+		return s.completeRevision(sess)
+	}
 	f, err := s.newFile(sess.Meta, sess.data, sess.ContentType)
 	if err != nil {
 		return chunkReply{err: err}
