@@ -186,6 +186,16 @@ func (h *Handler) run(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		writeJSON(w, te.Status, answer{Outcome: "failed", ErrorClass: string(export.ClassValidation), Error: te.Msg})
 		return
 	}
+	if req.Reexport != nil {
+		// Who asked goes into the date's audit trail: a re-export with no identifiable caller is refused.
+		by, err := caller(r)
+		if err != nil {
+			writeJSON(w, http.StatusUnauthorized, answer{Outcome: "failed", ErrorClass: string(export.ClassValidation), Error: err.Error()})
+			return
+		}
+		req.Reexport.By = by
+		h.log.InfoContext(ctx, "re-export requested", "batchDate", req.Date, "by", by, "retryFailed", req.Reexport.RetryFailed)
+	}
 	d, err := h.dependencies(ctx)
 	if err != nil {
 		h.log.ErrorContext(ctx, "opening clients failed", "error", err.Error())

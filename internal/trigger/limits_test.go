@@ -26,6 +26,9 @@ var quotedValue = regexp.MustCompile(`^(date|` + trigger.ScheduleTimeHeader + `)
 // fixedRefusals are the refusals that quote nothing of the input.
 var fixedRefusals = []string{
 	"body is larger than ", "body must hold one JSON object and nothing after it", "clearFailure needs an explicit date",
+	"reason and retryFailed go with", "reexport needs an explicit date", "reexport cannot be a dry run",
+	"reexport and clearFailure are separate commands", "reexport needs a reason", "a re-export needs a reason",
+	"the reason holds",
 }
 
 // checkEcho fails t unless msg quotes at most the documented bytes of the input. value, when not empty, is the

@@ -1,7 +1,9 @@
 // Package trigger turns an HTTP call — from Cloud Scheduler, gcloud functions call or curl — into an export
 // request, and refuses anything else with a clear message.
 //
-// Its limits: the body is at most MaxBody bytes and holds one JSON object with no fields but date and dryRun; a
+// Its limits: the body is at most MaxBody bytes and holds one JSON object with no fields but date, dryRun,
+// clearFailure, reexport, reason and retryFailed; a re-export's reason is at most export.MaxReasonLength (500)
+// characters with no control character; a
 // date is a real calendar date written YYYY-MM-DD between 2000-01-01 and 2099-12-31; the Cloud Scheduler header is
 // an RFC 3339 time of at most 64 bytes in the same years. A refusal quotes at most 40 bytes of a refused value and
 // 100 bytes of a JSON error.
@@ -17,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -67,9 +70,12 @@ func clipN(s string, n int) string {
 }
 
 type body struct {
-	Date         string `json:"date"`
-	DryRun       bool   `json:"dryRun"`
-	ClearFailure bool   `json:"clearFailure"`
+	Date         string  `json:"date"`
+	DryRun       bool    `json:"dryRun"`
+	ClearFailure bool    `json:"clearFailure"`
+	Reexport     bool    `json:"reexport"`
+	Reason       *string `json:"reason"`
+	RetryFailed  bool    `json:"retryFailed"`
 }
 
 // Parse reads a POST that asks for an export: an optional JSON body {"date":"YYYY-MM-DD","dryRun":false,
@@ -107,6 +113,11 @@ func Parse(r *http.Request) (export.Request, error) {
 			return export.Request{}, bad("clearFailure needs an explicit date")
 		}
 		req.Date, req.DryRun, req.ClearFailure = b.Date, b.DryRun, b.ClearFailure
+		x, err := reexport(b)
+		if err != nil {
+			return export.Request{}, err
+		}
+		req.Reexport = x
 	}
 	if req.Date == "" {
 		if h := r.Header.Get(ScheduleTimeHeader); h != "" {
@@ -139,4 +150,30 @@ func CheckDate(d string) error {
 		return bad("date %q is not between %d-01-01 and %d-12-31", d, minYear, maxYear)
 	}
 	return nil
+}
+
+// reexport reads a re-export request: {"date":"D","reexport":true,"reason":"...","retryFailed":true}. The caller
+// (Reexport.By) is the handler's to fill in, from the verified OIDC token.
+func reexport(b body) (*export.Reexport, error) {
+	if !b.Reexport {
+		if b.Reason != nil || b.RetryFailed {
+			return nil, bad("reason and retryFailed go with \"reexport\":true")
+		}
+		return nil, nil
+	}
+	switch {
+	case b.Date == "":
+		return nil, bad("reexport needs an explicit date")
+	case b.DryRun:
+		return nil, bad("reexport cannot be a dry run")
+	case b.ClearFailure:
+		return nil, bad("reexport and clearFailure are separate commands")
+	case b.Reason == nil:
+		return nil, bad("reexport needs a reason (what is corrected, and why)")
+	}
+	reason, err := export.CheckReason(*b.Reason)
+	if err != nil {
+		return nil, bad("%s", clipN(strings.TrimPrefix(err.Error(), export.ErrInvalid.Error()+": "), 100))
+	}
+	return &export.Reexport{Reason: reason, RetryFailed: b.RetryFailed}, nil
 }

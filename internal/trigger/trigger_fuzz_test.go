@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/siamledger/ledger-export/internal/export"
 	"github.com/siamledger/ledger-export/internal/trigger"
 )
 
@@ -20,6 +21,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"date":"2026-11-28","dryRun":false}`), "")
 	f.Add([]byte(`{"dryRun":true}`), "2026-11-28T11:00:00Z")
 	f.Add([]byte(`{"date":"2026-11-28","clearFailure":true}`), "")
+	f.Add([]byte(`{"date":"2026-11-28","reexport":true,"reason":"VAT line fixed","retryFailed":true}`), "")
+	f.Add([]byte(`{"date":"2026-11-28","reexport":true,"reason":"ab"}`), "")
+	f.Add([]byte(`{"date":"2026-11-28","retryFailed":true}`), "")
 	f.Add([]byte(`{"Date":"2026-11-28","DRYRUN":true}`), "")
 	f.Add([]byte(`{"date":"2026-11-28","x":1}`), "")
 	f.Add([]byte(`{"date":"2026-02-30"}`), "")
@@ -78,6 +82,15 @@ func FuzzParse(f *testing.F) {
 		if got.ClearFailure && got.Date == "" {
 			t.Fatalf("Parse returned clearFailure without a date")
 		}
+		if x := got.Reexport; x != nil {
+			// A re-export names its date, is no dry run, and carries a checked reason and no caller.
+			if got.Date == "" || got.DryRun || got.ClearFailure || x.By != "" {
+				t.Fatalf("Parse returned the re-export %+v of %+v", x, got)
+			}
+			if r, err := export.CheckReason(x.Reason); err != nil || r != x.Reason {
+				t.Fatalf("Parse returned the reason %q that CheckReason gives as %q, %v", x.Reason, r, err)
+			}
+		}
 		if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 {
 			// An accepted body is one JSON object whose keys all name known fields (matched without case, as
 			// encoding/json does).
@@ -87,7 +100,7 @@ func FuzzParse(f *testing.F) {
 			}
 			for k := range fields {
 				switch strings.ToLower(k) {
-				case "date", "dryrun", "clearfailure":
+				case "date", "dryrun", "clearfailure", "reexport", "reason", "retryfailed":
 				default:
 					t.Fatalf("Parse accepted %q with the unknown field %q", body, k)
 				}
