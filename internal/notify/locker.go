@@ -39,8 +39,8 @@ func (l Locker) Acquire(ctx context.Context, date string, now time.Time, o expor
 	return acq, nil
 }
 
-// RetryDays is how many days before a finished date the run looks for "file is ready" notices that could not be
-// sent (a webhook outage): the next day's run sends them, once each.
+// RetryDays is how many days before a finished date the run looks for "file is ready" (or "corrected") and "file
+// will be late" notices that could not be sent (a webhook outage): the next day's run sends them, once each.
 const RetryDays = 7
 
 // Done records the date as done, then sends the "file is ready" notice, and the notices of the RetryDays dates
@@ -51,20 +51,30 @@ func (l Locker) Done(ctx context.Context, le export.Lease, s export.Summary, now
 		return err
 	}
 	l.Notifier.Ready(ctx, s)
-	day, err := time.Parse(time.DateOnly, le.Date)
+	l.retryMissed(ctx, le.Date)
+	return nil
+}
+
+// retryMissed sends the notices of the RetryDays dates before date that could not be sent: "ready" (or
+// "corrected") for a done date, "late" for a date blocked by a permanent failure. A notice that was sent is not
+// sent again (its claim on the lock says so).
+func (l Locker) retryMissed(ctx context.Context, date string) {
+	day, err := time.Parse(time.DateOnly, date)
 	if err != nil {
-		return nil
+		return
 	}
 	recs, err := l.Locker.Range(ctx, day.AddDate(0, 0, -RetryDays).Format(time.DateOnly), day.AddDate(0, 0, -1).Format(time.DateOnly))
 	if err != nil {
-		return nil // the notices wait for the next run; the export is done
+		return // the notices wait for the next run; the export is unaffected
 	}
 	for _, rec := range recs {
-		if rec.State == export.StateDone && rec.Summary != nil {
-			l.Notifier.Ready(ctx, *rec.Summary) // sends nothing when the notice was sent (its claim says so)
+		switch {
+		case rec.State == export.StateDone && rec.Summary != nil:
+			l.Notifier.Ready(ctx, *rec.Summary)
+		case rec.State == export.StateFailed && rec.Permanent:
+			l.Notifier.Late(ctx, rec.Date, rec.ErrorClass)
 		}
 	}
-	return nil
 }
 
 // Fail records the failure, then, for a permanent one, sends the "file will be late" notice.

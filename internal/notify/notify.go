@@ -59,10 +59,20 @@ type Notifier struct {
 	Failed func(ctx context.Context, kind string)
 }
 
-// Ready sends the date's "file is ready" notice, unless it was sent.
+// Ready sends the date's "file is ready" notice, unless it was sent. For a re-export (s.Correction set) it sends
+// the "file was corrected" notice of that re-export instead (CorrectedKind), once.
 func (n *Notifier) Ready(ctx context.Context, s export.Summary) {
+	if s.Correction != nil {
+		n.send(ctx, s.Date, CorrectedKind(s.Generation), correctedText(s))
+		return
+	}
 	n.send(ctx, s.Date, KindReady, readyText(s))
 }
+
+// CorrectedKind is the kind of the "file was corrected" notice of the re-export that ended at generation: one per
+// re-export, since a date may be corrected more than once. Its letters and digits suit both a lock field name and
+// Google Chat's messageId.
+func CorrectedKind(generation int64) string { return "corrected" + strconv.FormatInt(generation, 10) }
 
 // Late sends the date's "file will be late" notice, unless it was sent. class is the permanent failure's class,
 // as the lock records it.
@@ -175,6 +185,22 @@ func readyText(s export.Summary) string {
 			fmt.Fprintf(&b, "- entry %s: %s\n", f.EntryID, f.Reason)
 		}
 	}
+	if s.WebViewLink != "" {
+		fmt.Fprintf(&b, "Open it: %s", s.WebViewLink)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// correctedText is the "file was corrected" message: the same file (and link) holds new content; what changed,
+// why, and who asked.
+func correctedText(s export.Summary) string {
+	c, p := s.Correction, s.Correction.Previous
+	var b strings.Builder
+	fmt.Fprintf(&b, "The ledger file for %s was corrected: %s now holds a new version (same link; the earlier version is kept in the file's version history).\n", showDate(s.Date), s.FileName)
+	fmt.Fprintf(&b, "Why: %s (asked by %s).\n", c.Reason, c.By)
+	fmt.Fprintf(&b, "Entries exported: %s → %s. Failed: %s → %s. Rows: %s → %s.\n",
+		thousands(p.EntriesExported), thousands(s.EntriesExported), thousands(p.EntriesFailed), thousands(s.EntriesFailed), thousands(p.Rows), thousands(s.Rows))
+	fmt.Fprintf(&b, "Debit total: %s → %s. Credit total: %s → %s.\n", money(p.DebitTotal), money(s.DebitTotal), money(p.CreditTotal), money(s.CreditTotal))
 	if s.WebViewLink != "" {
 		fmt.Fprintf(&b, "Open it: %s", s.WebViewLink)
 	}
