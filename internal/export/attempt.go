@@ -17,6 +17,7 @@ type attempt struct {
 	began   time.Time
 	reached bool   // something reached Drive: a session or a file may exist
 	made    string // the id of the file this attempt's upload completed, if any
+	session string // the resumable session this attempt's upload used (its own, or the earlier one it resumed)
 }
 
 // export continues from the phase the record reached.

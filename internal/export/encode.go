@@ -62,6 +62,13 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, re
 			}
 			totals = totals.Add(e.Journal)
 			s.Journals++
+			if !b.Since.IsZero() && !e.CreatedAt.IsZero() && e.CreatedAt.Before(b.Since) {
+				// A late arrival: its own date was done before it became visible.
+				s.EntriesLate++
+				if len(s.Late) < MaxListedFailures {
+					s.Late = append(s.Late, LateEntry{EntryID: e.ID, JournalID: e.JournalID, Date: r.dateOf(e.CreatedAt)})
+				}
+			}
 		}
 		if len(pending) >= markBatch {
 			return flush()

@@ -9,7 +9,7 @@ import (
 
 // The lock step: take the date's lease (or find it done, busy or blocked), then hand the work to an attempt.
 
-func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began time.Time) (Report, error) {
+func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began time.Time, wait *Error) (Report, error) {
 	if req.DryRun {
 		b.Preview = true
 		h := newHashWriter(false)
@@ -61,6 +61,12 @@ func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began tim
 	b.Generation = acq.Lease.Generation
 	b = reexportBatch(b, acq.Correction)
 	a := &attempt{Runner: r, b: b, acq: acq, began: began}
+	if wait != nil {
+		// The lock records why the date waits, so a later run heals it even if no trigger names it again.
+		rep.Outcome = OutcomeFailed
+		a.recordFailure(ctx, wait)
+		return rep, wait
+	}
 	s, err := a.export(ctx)
 	if err != nil {
 		e := stepError("export", ClassMongo, err)

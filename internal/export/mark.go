@@ -27,16 +27,24 @@ func (a *attempt) mark(ctx context.Context, file File, s Summary) error {
 	return nil
 }
 
-// checkMarks counts the file's generation after the marks: every entry completed or failed, as many of each as
-// the file and its failures hold. A difference fails the run (a retry marks again) instead of finishing the date.
+// checkMarks counts the file's generation after the marks. Nothing may still be exporting (the marks did not all
+// apply), and no more entries may be completed or failed than the file and its failures hold (the claim changed
+// under the file). Fewer is not an error: the app re-queued, deleted or changed entries after the file was made,
+// and those left the claim. They are logged, and a re-queued one goes to a later file as a late arrival. Any other
+// difference fails the run (a retry marks again) instead of finishing the date.
 func (a *attempt) checkMarks(ctx context.Context, fb Batch, s Summary) error {
 	c, err := a.Queue.Count(ctx, fb.Date, fb.Generation)
 	if err != nil {
 		return err
 	}
-	if c.Exporting != 0 || c.Completed != s.EntriesExported || c.Failed != s.EntriesFailed {
+	if c.Exporting != 0 || c.Completed > s.EntriesExported || c.Failed > s.EntriesFailed {
 		return fmt.Errorf("%w: after the marks generation %d holds %d completed, %d failed and %d exporting entries; the file holds %d and %d failed",
 			ErrMismatch, fb.Generation, c.Completed, c.Failed, c.Exporting, s.EntriesExported, s.EntriesFailed)
+	}
+	if left := s.EntriesExported - c.Completed + s.EntriesFailed - c.Failed; left > 0 {
+		a.Logger.WarnContext(ctx, "entries left the claim after the file was made (re-queued, deleted or changed by the app)",
+			"batchDate", fb.Date, "generation", fb.Generation, "written", s.EntriesExported, "completed", c.Completed,
+			"failedInFile", s.EntriesFailed, "failed", c.Failed, "left", left)
 	}
 	return nil
 }

@@ -118,6 +118,11 @@ func (r *Runner) DateAt(t time.Time) string {
 	return c.Format(time.DateOnly)
 }
 
+// dateOf is the batch date an entry created at t belongs to: the first date whose cutoff is after t.
+func (r *Runner) dateOf(t time.Time) string {
+	return mustDay(r.DateAt(t)).AddDate(0, 0, 1).Format(time.DateOnly)
+}
+
 // batch checks the requested date against the clock and returns its batch.
 func (r *Runner) batch(req Request, now time.Time) (Batch, error) {
 	date := req.Date
@@ -141,7 +146,11 @@ func (r *Runner) batch(req Request, now time.Time) (Batch, error) {
 	if err := checkReexport(req); err != nil {
 		return Batch{}, err
 	}
-	return Batch{Date: date, Cutoff: cutoff}, nil
+	since, _, err := r.window(date)
+	if err != nil {
+		return Batch{}, err
+	}
+	return Batch{Date: date, Cutoff: cutoff, Since: since}, nil
 }
 
 // Run exports one batch date, or finishes an earlier attempt's export of it. A returned error is an *Error whose
@@ -162,22 +171,25 @@ func (r *Runner) Run(ctx context.Context, req Request) (Report, error) {
 	var (
 		healed []Healed
 		stuck  Stuck
+		wait   *Error
 	)
 	if !req.DryRun {
-		healed, stuck = r.heal(ctx, b.Date, start)
+		healed, stuck, wait = r.heal(ctx, b.Date, start)
+		b = r.withHeld(b, stuck)
 	}
-	rep, err := r.runDate(ctx, b, req, start, began)
+	rep, err := r.runDate(ctx, b, req, start, began, wait)
 	rep.Healed, rep.Stuck = healed, stuck
 	return rep, err
 }
 
-// runDate runs one batch date, observed and logged.
-func (r *Runner) runDate(ctx context.Context, b Batch, req Request, start, began time.Time) (Report, error) {
+// runDate runs one batch date, observed and logged. With wait set, an earlier date must be finished first: the
+// date's lock records wait as a retryable failure, and nothing else is done.
+func (r *Runner) runDate(ctx context.Context, b Batch, req Request, start, began time.Time, wait *Error) (Report, error) {
 	obs := r.obs()
 	ctx, endRun := obs.StartStep(ctx, StepRun, b.Date, 0)
 	log := r.Logger.With("batchDate", b.Date)
 	log.InfoContext(ctx, "export started", "dryRun", req.DryRun, "cutoff", b.Cutoff.Format(time.RFC3339))
-	rep, err := r.run(ctx, b, req, start, began)
+	rep, err := r.run(ctx, b, req, start, began, wait)
 	rep.Date = b.Date
 	var e *Error
 	if errors.As(err, &e) {

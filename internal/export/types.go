@@ -49,6 +49,8 @@ type Record struct {
 	Correction *Correction `json:"correction,omitempty"`
 	// Audit lists the date's finished re-exports, oldest first.
 	Audit []Audit `json:"audit,omitempty"`
+	// Repeats counts the attempts in a row that failed with ErrorClass (kept across takeovers).
+	Repeats int64 `json:"repeats,omitempty"`
 }
 
 // Lease is the right to work on a date, held until it expires. Every write through the Locker is fenced by
@@ -191,11 +193,14 @@ type Stuck struct {
 	Blocked []string `json:"blocked,omitempty"`
 	// Abandoned lists the dates older than the backfill window that are still unfinished.
 	Abandoned []string `json:"abandoned,omitempty"`
+	// Failing lists the dates whose failure repeats on every attempt (the same mismatch FailingAfter times in a
+	// row): retrying them as if they were an outage would only stop the healing of the dates after them.
+	Failing []string `json:"failing,omitempty"`
 }
 
 // Empty reports whether nothing is stuck.
 func (s Stuck) Empty() bool {
-	return s.Unclaimable == 0 && len(s.Blocked) == 0 && len(s.Abandoned) == 0
+	return s.Unclaimable == 0 && len(s.Blocked) == 0 && len(s.Abandoned) == 0 && len(s.Failing) == 0
 }
 
 // Queue is the export queue and the Medici ledger. internal/medici implements it on MongoDB.

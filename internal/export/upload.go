@@ -132,7 +132,7 @@ func (a *attempt) resume(ctx context.Context, up UploadSession) (File, Summary, 
 	cp.closeRead(errUploadStopped)
 	res := <-done
 	if upErr == nil {
-		a.made = file.ID
+		a.made, a.session = file.ID, up.URI
 	}
 	if err := streamError(res.err, upErr); err != nil {
 		return File{}, Summary{}, false, err
@@ -166,6 +166,7 @@ func (a *attempt) progress(ctx context.Context, cp *chunkPipe) func(UploadProgre
 		mu.Lock()
 		defer mu.Unlock()
 		a.reached = true
+		a.session = p.SessionURI
 		state := cp.stateAt(p.Offset)
 		if state == nil {
 			return
