@@ -11,7 +11,13 @@
 #                                  is enough), waiting the function's timeout; prints the answer and the HTTP
 #                                  status, fails unless 2xx (EXPORT_DRY_RUN=1: summary only, changes nothing;
 #                                  CLEAR_FAILURE=1: retry a date blocked by a permanent failure)
-#   make status [DATE=YYYY-MM-DD]  state of a date, or of the latest run
+#   make reexport DATE=YYYY-MM-DD REASON="..." [RETRY_FAILED=1]
+#                                  export a done date again under its lease: a new revision of the same Drive file,
+#                                  the reason and your email in the date's audit trail (RETRY_FAILED=1: its failed
+#                                  entries too); 409 while another attempt holds the lease
+#   make retry-failed DATE=YYYY-MM-DD [REASON="..."]
+#                                  make reexport with RETRY_FAILED=1, after the app fixed the failed journals
+#   make status [DATE=YYYY-MM-DD]  state of a date, or of the latest run (with its audit trail)
 #   make health                    GET /health
 #   make run-now                   run the Cloud Scheduler job now
 #
@@ -35,7 +41,11 @@ PACKAGE_EXCLUDE ?=
 # The Cloud Functions runtime to check go.mod against; empty: Terraform's.
 RUNTIME ?=
 
-.PHONY: package buildpack-check tf-validate tf-static deploy-check invoke status health run-now
+.PHONY: package buildpack-check tf-validate tf-static deploy-check invoke reexport retry-failed status health run-now
+
+# shq quotes a value for the shell. The reason is passed as typed ($(value REASON): make does not expand a $ in
+# it), single-quoted, through gcloud.sh's environment.
+shq = '$(subst ','\'',$(1))'
 
 package:
 	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./scripts/gcfpack pack -root . $(if $(PACKAGE_EXCLUDE),-exclude $(PACKAGE_EXCLUDE)) $(if $(RUNTIME),-runtime $(RUNTIME)) -o $(DEPLOY_ARCHIVE)
@@ -92,6 +102,12 @@ deploy-check: tf-validate tf-static buildpack-check
 
 invoke:
 	@$(DEPLOY_ROOT)/scripts/gcloud.sh invoke "$(DATE)" "$(EXPORT_DRY_RUN)" "$(CLEAR_FAILURE)"
+
+reexport:
+	@REASON=$(call shq,$(value REASON)) $(DEPLOY_ROOT)/scripts/gcloud.sh reexport "$(DATE)" "$(RETRY_FAILED)"
+
+retry-failed:
+	@REASON=$(call shq,$(value REASON)) $(DEPLOY_ROOT)/scripts/gcloud.sh retry-failed "$(DATE)"
 
 status:
 	@$(DEPLOY_ROOT)/scripts/gcloud.sh status "$(DATE)"

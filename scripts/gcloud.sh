@@ -2,6 +2,8 @@
 # gcloud.sh - manual operations on the deployed function, for scripts/deploy.mk.
 #
 #   gcloud.sh invoke DATE [DRYRUN] [CLEAR]   POST {"date":DATE[,"dryRun":true][,"clearFailure":true]}
+#   gcloud.sh reexport DATE [RETRY]  POST {"date":DATE,"reexport":true,"reason":$REASON[,"retryFailed":true]}
+#   gcloud.sh retry-failed DATE      reexport DATE with retryFailed ($REASON, or a standard reason)
 #   gcloud.sh status [DATE]          GET ?date=DATE, or the latest run
 #   gcloud.sh health                 GET /health (200 fresh, 503 stale)
 #   gcloud.sh run-now                run the Cloud Scheduler job now (gcloud scheduler jobs run)
@@ -15,7 +17,11 @@
 # --fail-with-body, curl 7.76 or later). invoke waits the function's timeout
 # plus a minute: FUNCTION_TIMEOUT seconds, else the Terraform output
 # function_timeout_seconds, else 1800, the most terraform/variables.tf allows.
-# run-now needs roles/cloudscheduler.jobRunner (or admin).
+# run-now needs roles/cloudscheduler.jobRunner (or admin). reexport and
+# retry-failed read the reason from $REASON (make passes REASON=... through
+# the environment, so quotes and $ in it stay as typed); the function records
+# it with the email of the caller's identity token, and answers 409 while
+# another attempt holds the date's lease.
 #
 # Where the deployment is: GCP_PROJECT, GCP_REGION, FUNCTION_NAME, SCHEDULER_JOB,
 # SCHEDULER_REGION, FUNCTION_URL and FUNCTION_TIMEOUT from the environment,
@@ -103,7 +109,46 @@ call() {
 
 valid_date() { [[ $1 =~ ^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$ ]]; }
 
+# json_string S: S as a JSON string. Refuses control characters (the function
+# refuses them in a reason too).
+json_string() {
+	local s=$1
+	[[ $s =~ [[:cntrl:]] ]] && die "REASON must be one line of text without control characters"
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# invoke_timeout: the seconds to wait for an export (the function's timeout).
+invoke_timeout() {
+	local timeout=${FUNCTION_TIMEOUT:-$(tfout function_timeout_seconds)}
+	if [ -z "$timeout" ]; then
+		timeout=1800
+		echo "gcloud.sh: the function's timeout is unknown (no FUNCTION_TIMEOUT, no terraform output function_timeout_seconds); waiting for 1800 s, the most terraform/variables.tf allows" >&2
+	fi
+	[[ $timeout =~ ^[1-9][0-9]{0,4}$ ]] || die "FUNCTION_TIMEOUT must be a number of seconds (got '$timeout')"
+	printf '%s' "$timeout"
+}
+
 case ${1:-} in
+reexport | retry-failed)
+	cmd=$1
+	date=${2:-}
+	retry=${3:-}
+	[ "$cmd" = retry-failed ] && retry=1
+	reason=${REASON:-}
+	if [ "$cmd" = retry-failed ] && [ -z "${reason//[[:space:]]/}" ]; then
+		reason="retry the failed entries: the app fixed their journals"
+	fi
+	valid_date "$date" || die "usage: make $cmd DATE=YYYY-MM-DD REASON=\"why\"$([ "$cmd" = reexport ] && echo ' [RETRY_FAILED=1]') (got DATE='$date')"
+	[[ $reason =~ [[:cntrl:]] ]] && die "REASON must be one line of text without control characters"
+	[ -n "${reason//[[:space:]]/}" ] || die "usage: make reexport DATE=$date REASON=\"what is corrected, and why\" [RETRY_FAILED=1]: the reason is required (it goes into the date's audit trail)"
+	body="{\"date\":\"$date\",\"reexport\":true,\"reason\":$(json_string "$reason")"
+	[ -n "$retry" ] && body="$body,\"retryFailed\":true"
+	body="$body}"
+	timeout=$(invoke_timeout)
+	call $((timeout + 60)) "" "$body"
+	;;
 invoke)
 	date=${2:-}
 	valid_date "$date" || die "usage: make invoke DATE=YYYY-MM-DD [EXPORT_DRY_RUN=1] [CLEAR_FAILURE=1] (got DATE='$date')"
@@ -111,12 +156,7 @@ invoke)
 	[ -n "${3:-}" ] && body="$body,\"dryRun\":true"
 	[ -n "${4:-}" ] && body="$body,\"clearFailure\":true"
 	body="$body}"
-	timeout=${FUNCTION_TIMEOUT:-$(tfout function_timeout_seconds)}
-	if [ -z "$timeout" ]; then
-		timeout=1800
-		echo "gcloud.sh: the function's timeout is unknown (no FUNCTION_TIMEOUT, no terraform output function_timeout_seconds); waiting for 1800 s, the most terraform/variables.tf allows" >&2
-	fi
-	[[ $timeout =~ ^[1-9][0-9]{0,4}$ ]] || die "FUNCTION_TIMEOUT must be a number of seconds (got '$timeout')"
+	timeout=$(invoke_timeout)
 	# A minute more than the function may run: the answer of a run cut off at
 	# the timeout (504) still arrives.
 	call $((timeout + 60)) "" "$body"
@@ -137,7 +177,7 @@ run-now)
 	run gcloud scheduler jobs run "$job" --project="$project" --location="$job_region"
 	;;
 *)
-	sed -n '4,7p' "$0" | sed 's/^# //' >&2
+	sed -n '4,9p' "$0" | sed 's/^# //' >&2
 	exit 2
 	;;
 esac
