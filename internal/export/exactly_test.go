@@ -40,12 +40,6 @@ type world struct {
 	fs    *firestore.Client
 }
 
-// deleteLock deletes a date's lock document, as the runbook's re-export does.
-func (w *world) deleteLock(date string) error {
-	_, err := w.fs.Collection("runs").Doc(date).Delete(w.t.Context())
-	return err
-}
-
 var day0 = time.Date(2026, 11, 28, 18, 0, 0, 0, bkk)
 
 func newWorld(t *testing.T) *world {
@@ -489,10 +483,15 @@ func reasons(fs []export.Failure) []string {
 	return out
 }
 
-// The runbook's deliberate re-export deletes the date's lock, so the next lock starts again at generation 1, below
-// the old file's. The old file must still go to the trash (not stop the run as a newer attempt's would), and the
-// re-queued entries land in the new file once.
-func TestReexportAfterTheLockIsDeleted(t *testing.T) {
+// A deliberate re-export runs under the date's lease: the runbook no longer re-queues entries or deletes the lock
+// (issue 18, defect 1: the lock restarted at generation 1 and the claim, fenced on lower generations, took
+// nothing). After a crash and a takeover the date is done at generation 2; the re-export takes it over at
+// generation 3, claims its completed entries again, and uploads a new revision of the same file, keeping the
+// earlier revision forever: one live file, every entry in it exactly once and completed in it, nothing left
+// exporting, and the summary's correction naming the kept revision.
+// Bugs caught: a generation that restarts, a re-export that makes a second file or trashes the first, a claim
+// that leaves the completed entries out, a correction without the earlier figures.
+func TestReexportUnderTheLease(t *testing.T) {
 	w := newWorld(t)
 	d := demo.Generate(demo.Options{Journals: 8, Seed: 25, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour)})
 	w.seed(d)
@@ -507,25 +506,27 @@ func TestReexportAfterTheLockIsDeleted(t *testing.T) {
 	if err != nil || first.Summary.Generation != 2 {
 		t.Fatalf("first export = %+v, %v; want exported by generation 2", first, err)
 	}
+	old := w.liveFiles("")[0]
 
-	// The runbook: re-queue the entries, delete the lock, invoke.
-	if _, err := w.db.Collection("q").UpdateMany(t.Context(), bson.D{{Key: "batchDate", Value: "2026-11-28"}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "queued"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.deleteLock("2026-11-28"); err != nil {
-		t.Fatal(err)
-	}
-	again, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
-	if err != nil || again.Outcome != export.OutcomeExported {
-		t.Fatalf("re-export = %+v, %v; want exported", again, err)
+	x := &export.Reexport{By: "ops@example.com", Reason: "memo corrected"}
+	again, err := r.Run(t.Context(), export.Request{Date: "2026-11-28", Reexport: x})
+	if err != nil || again.Outcome != export.OutcomeExported || again.Summary.Generation != 3 {
+		t.Fatalf("re-export = %+v, %v; want exported at generation 3", again, err)
 	}
 	files := w.liveFiles("")
-	if len(files) != 1 || files[0].ID == first.Summary.FileID || len(fileEntries(t, files[0])) != d.Valid {
-		t.Fatalf("live files = %v, want only the new file with all %d entries", files, d.Valid)
+	if len(files) != 1 || files[0].ID != old.ID || len(fileEntries(t, files[0])) != d.Valid {
+		t.Fatalf("live files = %v, want only file %s with all %d entries", files, old.ID, d.Valid)
 	}
-	if f, ok := w.fake.File(first.Summary.FileID); !ok || !f.Trashed {
-		t.Errorf("the old file: found %v, trashed %v; want it in the trash", ok, f.Trashed)
+	revs := w.fake.Revisions(old.ID)
+	if len(revs) != 2 || !revs[0].KeepForever || !slices.Equal(revs[0].Content, old.Content) {
+		t.Errorf("revisions = %d, want the earlier one kept forever with its content, and the new head", len(revs))
+	}
+	c := again.Summary.Correction
+	if c == nil || c.By != x.By || c.Previous.SHA256 != first.Summary.SHA256 || c.Previous.Generation != 2 || len(revs) == 0 || c.Previous.RevisionID != revs[0].ID {
+		t.Errorf("correction = %+v, want the request and the first export's figures", c)
+	}
+	if got := w.statuses("2026-11-28"); got["exporting"] != 0 || got["queued"] != 0 || got["completed"] != d.Valid {
+		t.Errorf("queue = %v, want all %d completed and nothing exporting or queued", got, d.Valid)
 	}
 }
 
