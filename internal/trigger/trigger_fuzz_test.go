@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"dryRun":true}`), "2026-11-28T11:00:00Z")
 	f.Add([]byte(`{"date":"2026-11-28","clearFailure":true}`), "")
 	f.Add([]byte(`{"date":"2026-11-28","reexport":true,"reason":"VAT line fixed","retryFailed":true}`), "")
-	f.Add([]byte(`{"date":"2026-11-28","reexport":true,"reason":"ab"}`), "")
+	f.Add([]byte(`{"date":"2026-11-28","reexport":true,"reason":"a\u0007b"}`), "")
 	f.Add([]byte(`{"date":"2026-11-28","retryFailed":true}`), "")
 	f.Add([]byte(`{"Date":"2026-11-28","DRYRUN":true}`), "")
 	f.Add([]byte(`{"date":"2026-11-28","x":1}`), "")
