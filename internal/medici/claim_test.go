@@ -198,10 +198,11 @@ func TestClaimRuleStoreAndMemory(t *testing.T) {
 				{"b03", 2, false, queued(cutoff.Add(-time.Hour))},
 				{"b04", 3, false, claimed("completed", day, 4, file)},          // a newer generation's: fenced
 				{"b05", 4, false, claimed("completed", "2026-11-27", 1, file)}, // another date's
+				{"b06", 5, false, claimed("completed", day, 3, file)},          // this generation's own: done
 			},
 			batch:   export.Batch{Date: day, Cutoff: cutoff, Since: since, Generation: 3, Reexport: true},
 			want:    []string{"b01 ok", "b02 marked: journal not found", "b03 ok"},
-			preview: []string{"b01 ok", "b02 marked: journal not found", "b03 ok", "b04 ok"},
+			preview: []string{"b01 ok", "b02 marked: journal not found", "b03 ok", "b04 ok", "b06 ok"},
 		},
 		{
 			name: "retry failed",
@@ -223,6 +224,7 @@ func TestClaimRuleStoreAndMemory(t *testing.T) {
 				{"d04", 3, false, queued(cutoff.Add(-time.Hour))},
 				{"d05", 4, true, queued(cutoff.Add(-time.Hour))},
 				{"d06", 5, false, queued(cutoff.Add(-time.Hour))},
+				{"d07", 6, false, queued(cutoff.Add(-time.Hour))},
 				{"x01", 0, false, claimed("completed", "2026-11-27", 1, file)},                          // d01's journal in yesterday's file
 				{"x02", 1, false, claimed("exporting", "2026-11-26", 7)},                                // d02's: an earlier date exporting
 				{"x03", 2, false, claimed("exporting", "2026-11-29", 1)},                                // d03's: a later date exporting
@@ -230,6 +232,7 @@ func TestClaimRuleStoreAndMemory(t *testing.T) {
 				{"x05", 4, false, claimed("completed", "2026-11-25", 1, file)},                          // d05's (by hex string), twice:
 				{"x06", 4, false, claimed("completed", "2026-11-20", 1, file)},                          // the earliest date is named
 				{"x07", 5, false, claimed("failed", "2026-11-27", 1, bson.E{Key: "error", Value: "x"})}, // d06's: failed
+				{"x08", 6, true, claimed("completed", "2026-11-27", 1, file)},                           // d07's, by hex string
 			},
 			batch: export.Batch{Date: day, Cutoff: cutoff, Since: since, Generation: 1},
 			want: []string{
@@ -239,6 +242,7 @@ func TestClaimRuleStoreAndMemory(t *testing.T) {
 				"d04 fails: journal already exported in file f-old of 2026-11-27",
 				"d05 fails: journal already exported in ledger-2026-11-27.csv of 2026-11-20",
 				"d06 ok",
+				"d07 fails: journal already exported in ledger-2026-11-27.csv of 2026-11-27",
 			},
 		},
 	} {
@@ -282,6 +286,7 @@ func TestClaimRuleStoreAndMemory(t *testing.T) {
 							marked++
 						}
 					}
+					c.Completed = 0 // a completed entry of this generation is no part of the claim
 					if want := (export.Counts{Exporting: int64(len(got)) - marked, Failed: marked}); err != nil || c != want {
 						t.Errorf("Store: Count() after the claim = %+v, %v; want %+v", c, err, want)
 					}
