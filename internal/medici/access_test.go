@@ -258,3 +258,64 @@ func indexed(fields []string, indexes [][]string) bool {
 	}
 	return false
 }
+
+// indexesOf returns the keys of medici.Indexes by collection.
+func indexesOf() map[string][][]string {
+	out := map[string][][]string{}
+	for _, ix := range medici.Indexes(collections) {
+		var keys []string
+		for _, k := range ix.Keys {
+			keys = append(keys, k.Key)
+		}
+		out[ix.Collection] = append(out[ix.Collection], keys)
+	}
+	return out
+}
+
+// The filters TestAccessPattern's plain run does not send must use the indexes too: a claim with held windows (an
+// $or of createdAt ranges), a re-export with its failed entries (four statements), a dry run's $or, and the
+// lookup of journals exported for another date. A claim that expressed the held windows with $nor or $not (which
+// no index serves), or a lookup by status alone, fails here.
+func TestEveryClaimAndDryRunFilterIsIndexed(t *testing.T) {
+	d := world(t, []qdoc{
+		{"a01", 0, false, queued(cutoff.Add(-time.Hour))},
+		{"a02", 1, false, claimed("completed", "2026-11-27", 1)},
+		{"a03", 1, false, queued(cutoff.Add(-time.Hour))},
+	})
+	seedDB, uri := testenv.MongoDB(t)
+	if err := demo.Seed(t.Context(), seedDB, demo.Collections{Queue: collections.Queue, Journals: collections.Journals, Transactions: collections.Transactions}, d); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorded{}
+	c, err := mongo.Connect(t.Context(), options.Client().ApplyURI(uri).SetMonitor(rec.monitor()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+	s := medici.New(c.Database(seedDB.Name()), collections, medici.Options{BatchSize: 10, CallTimeout: time.Minute, Mapper: medici.Mapper{Location: bkk}})
+	b := export.Batch{Date: day, Cutoff: cutoff, Since: cutoff.Add(-24 * time.Hour), Generation: 2, Reexport: true, RetryFailed: true,
+		Held: []export.Window{windowOf(2), windowOf(4)}}
+	preview := b
+	preview.Preview = true
+	readOf(t, s, preview)
+	if err := s.Claim(t.Context(), b, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	readOf(t, s, b)
+	indexes := indexesOf()
+	seen := map[string]int{}
+	for _, e := range rec.take() {
+		coll, filters := filtersOf(t, e)
+		seen[e.CommandName] += len(filters)
+		for _, f := range filters {
+			for _, branch := range fieldSets(f) {
+				if !indexed(branch, append(indexes[coll], []string{"_id"})) {
+					t.Errorf("%s on %s filters on %v, which no index of medici.Indexes leads with", e.CommandName, coll, branch)
+				}
+			}
+		}
+	}
+	if seen["update"] != 4 || seen["find"] < 6 {
+		t.Errorf("filters seen %v, want the claim's 4 statements and the finds of two reads", seen)
+	}
+}
