@@ -24,12 +24,14 @@ const ReadAhead = 3
 // round trip, a query per page of 1,000 would spend 20 s per million entries in the chain alone. Five pages per
 // query make it 4 s, and cost only the queue entries of the pages waiting for their lookup (a reply of about 100
 // bytes an entry while it is split into pages, then about 250 bytes an assembled entry: 1.2 MB for five pages of
-// 1,000), so a read sends 2.2 queries per 1,000 entries. internal/bench/README.md measures it.
+// 1,000), so a read sends 3.2 queries per 1,000 entries (the queue query, and three lookups a page that overlap).
+// internal/bench/README.md measures it.
 const QueuePages = 5
 
 // source is where a read's documents come from: MongoDB for Store, a function for Memory. Each method is one
 // round trip; it calls fn with every document it returns, in order, and the document is valid only during the
-// call. journals and lines depend only on the page's journal ids, so the read sends them at the same time.
+// call. journals, lines and exported depend only on the page's journal ids, so the read sends them at the same
+// time.
 type source interface {
 	// queue returns the queue entries of up to QueuePages pages from page first on, the ones after the _id after
 	// (from the start when nil), in _id order, each with the index of its page, and reports whether more entries
@@ -72,7 +74,7 @@ type mappedLine struct {
 // The queue queries form a chain (each starts after the last _id of the one before), so one goroutine sends them
 // one after another, QueuePages pages a query, checking the _id order as it goes, and waits for nothing but a
 // place for its pages. A second goroutine starts each page's lookup once the page has one of ReadAhead tokens:
-// its journals and lines are queried at the same time, and mapped as they arrive, in goroutines of their own, so
+// its journals, lines and journals exported elsewhere are queried at the same time, and mapped as they arrive, in goroutines of their own, so
 // that up to ReadAhead pages are mapped on every core while the chain goes on; fn receives them in _id order, so
 // the pages, and the bytes made of them, are those a read of one page at a time returns. The first error in page
 // order ends the read, as it would one page at a time; when readPages returns, nothing of the read runs any more.

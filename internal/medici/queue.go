@@ -1,6 +1,7 @@
 // Package medici is the MongoDB side of the export: the app's export queue and the Medici double-entry ledger
-// (medici_journals, medici_transactions). It claims a batch with one updateMany, reads it in _id order with keyset
-// pages and batched $in lookups (no query per entry), and marks outcomes with one updateMany each.
+// (medici_journals, medici_transactions). It claims a batch with one update command (claim.go holds the claim's
+// rule), reads it in _id order with keyset pages and batched $in lookups (no query per entry), and marks outcomes
+// with one updateMany each.
 //
 // The queries are written for real MongoDB and its indexes (see Indexes); they avoid transactions, $lookup and
 // aggregation so that the embedded FerretDB used by the tests serves them too.
@@ -175,13 +176,14 @@ func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) error 
 }
 
 // Read pages through the batch by _id: one query for the queue entries of QueuePages pages, then for each page
-// one for its journals and one for the journals' lines, so 2.2 round trips per 1,000 entries and none per entry,
-// plus one aggregation per batch that finds journals queued twice. The queue query asks for one entry more than
+// one for its journals, one for the journals' lines and one for the queue entries that hold its journals for
+// another date (see exportedElsewhere), so 3.2 round trips per 1,000 entries and none per entry, plus one
+// aggregation per batch that finds journals queued twice. Every entry comes with its createdAt. The queue query asks for one entry more than
 // its pages, so that the last query is known without one that finds nothing; each query's batch size is one
 // document more than it can receive, so the server sees the end of the results within the first batch and closes
 // the cursor without a getMore round trip. Each page is a new slice that fn may keep.
 //
-// The queries of a page's journals and lines go out together, and the next queue query goes out as soon as the
+// The three queries of a page go out together, and the next queue query goes out as soon as the
 // pages of the one before are on their way, so up to ReadAhead pages are looked up at once and their documents
 // are mapped on every core; fn still receives the pages one at a time, in _id order (see readPages).
 //
