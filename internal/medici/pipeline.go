@@ -74,10 +74,11 @@ type mappedLine struct {
 // The queue queries form a chain (each starts after the last _id of the one before), so one goroutine sends them
 // one after another, QueuePages pages a query, checking the _id order as it goes, and waits for nothing but a
 // place for its pages. A second goroutine starts each page's lookup once the page has one of ReadAhead tokens:
-// its journals, lines and journals exported elsewhere are queried at the same time, and mapped as they arrive, in goroutines of their own, so
-// that up to ReadAhead pages are mapped on every core while the chain goes on; fn receives them in _id order, so
-// the pages, and the bytes made of them, are those a read of one page at a time returns. The first error in page
-// order ends the read, as it would one page at a time; when readPages returns, nothing of the read runs any more.
+// its journals, lines and journals exported elsewhere are queried at the same time, and mapped as they arrive, in
+// goroutines of their own, so that up to ReadAhead pages are mapped on every core while the chain goes on; fn
+// receives them in _id order, so the pages, and the bytes made of them, are those a read of one page at a time
+// returns. The first error in page order ends the read, as it would one page at a time; when readPages returns,
+// nothing of the read runs any more.
 func readPages(ctx context.Context, src source, m Mapper, size int, rules *readRules, fn func([]export.Entry) error, wrap func(i int, err error) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
