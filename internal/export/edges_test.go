@@ -3,8 +3,10 @@ package export_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -333,5 +335,239 @@ func TestRepeatedMismatchIsStuckAndHealingGoesOn(t *testing.T) {
 	w.checkOwnFiles(want)
 	if files := w.liveFiles(names[0]); len(files) != 0 {
 		t.Errorf("day 1 has %d live files, want none", len(files))
+	}
+}
+
+// oldGenerations reports every listed file as made by generation 1: what a file made before a lock was restarted
+// (or before generations were stamped) looks like to an attempt of a higher generation.
+type oldGenerations struct{ export.Drive }
+
+func (d oldGenerations) Find(ctx context.Context, date string) ([]export.File, error) {
+	files, err := d.Drive.Find(ctx, date)
+	for i := range files {
+		files[i].Properties = map[string]string{"generation": "1"}
+	}
+	return files, err
+}
+
+// Defect 5 of issue 18, trashOthers: a thawed attempt that lost its lease checked the lease only before trashing
+// a file of a newer generation, so it trashed the date's file whenever that file named an older generation (a
+// re-export's, before generations kept rising). Now it reads the lock before trashing anything it did not make,
+// and trashes nothing.
+func TestThawedAttemptTrashesNoFileItDidNotMake(t *testing.T) {
+	w := newWorld(t)
+	d := demo.Generate(demo.Options{Journals: 5, Seed: 131, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour)})
+	w.seed(d)
+	var mu sync.Mutex
+	frozenNow := day0.Add(time.Minute)
+	frozen := w.runner(&frozenNow, &mu)
+	frozen.Drive = oldGenerations{w.store}
+	paused, thaw := make(chan struct{}), make(chan struct{})
+	frozen.Reached = func(point string, _ int64) {
+		if point == export.PointClaimed {
+			close(paused)
+			<-thaw
+		}
+	}
+	res := make(chan error, 1)
+	go func() {
+		_, err := frozen.Run(context.Background(), export.Request{Date: "2026-11-28"})
+		res <- err
+	}()
+	<-paused
+	newerNow := frozenNow.Add(2 * time.Hour)
+	rep, err := w.runner(&newerNow, &mu).Run(t.Context(), export.Request{Date: "2026-11-28"})
+	if err != nil || rep.Outcome != export.OutcomeExported {
+		t.Fatalf("newer Run() = %+v, %v", rep, err)
+	}
+	close(thaw)
+	err = <-res
+	var e *export.Error
+	if !errors.As(err, &e) || e.Class != export.ClassLeaseLost {
+		t.Errorf("thawed Run() = %v, want lease lost", err)
+	}
+	if files := w.liveFiles(""); len(files) != 1 || files[0].ID != rep.Summary.FileID {
+		t.Errorf("live files = %v, want only the newer attempt's %s", files, rep.Summary.FileID)
+	}
+}
+
+// Defect 5 of issue 18, abandon: an attempt finished its upload, froze before recording it, and thawed while a
+// newer attempt was adopting that very file (the lock records its session). Before, abandon trashed it: the date
+// ended done, its only file in the trash, and the "ready" notice linked to it. Now abandon leaves it.
+func TestAbandonLeavesAFileTheNewerAttemptAdopts(t *testing.T) {
+	w := newWorld(t)
+	d := demo.Generate(demo.Options{Journals: 20, Seed: 141, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour)})
+	// Long memos: a file of several 256 KiB chunks, so the lock records the session before the upload ends.
+	pad := strings.Repeat("ค่าสินค้าและบริการตามใบแจ้งหนี้ ", 100)
+	for _, doc := range d.Transactions {
+		tx := doc.(bson.D)
+		for i := range tx {
+			if tx[i].Key == "memo" {
+				tx[i].Value = fmt.Sprint(tx[i].Value) + " " + pad
+			}
+		}
+	}
+	w.seed(d)
+	var mu sync.Mutex
+	frozenNow := day0.Add(time.Minute)
+	frozen := w.runner(&frozenNow, &mu)
+	paused, thaw := make(chan struct{}), make(chan struct{})
+	frozen.Reached = func(point string, _ int64) {
+		if point == export.PointUploaded {
+			close(paused)
+			<-thaw
+		}
+	}
+	res := make(chan error, 1)
+	go func() {
+		_, err := frozen.Run(context.Background(), export.Request{Date: "2026-11-28"})
+		res <- err
+	}()
+	<-paused
+	newerNow := frozenNow.Add(2 * time.Hour)
+	newer := w.runner(&newerNow, &mu)
+	var thawed error
+	newer.Reached = func(point string, _ int64) {
+		if point == export.PointUploaded {
+			// The newer attempt has adopted the frozen one's file and not recorded it yet: the frozen one thaws.
+			close(thaw)
+			thawed = <-res
+		}
+	}
+	rep, err := newer.Run(t.Context(), export.Request{Date: "2026-11-28"})
+	if err != nil || rep.Outcome != export.OutcomeExported {
+		t.Fatalf("newer Run() = %+v, %v", rep, err)
+	}
+	if all := w.fake.Files(); len(all) != 1 {
+		t.Fatalf("Drive holds %d files, want the one the newer attempt adopted (no new upload)", len(all))
+	}
+	var e *export.Error
+	if !errors.As(thawed, &e) || e.Class != export.ClassLeaseLost {
+		t.Errorf("thawed Run() = %v, want lease lost", thawed)
+	}
+	files := w.liveFiles("")
+	if len(files) != 1 || files[0].ID != rep.Summary.FileID {
+		t.Fatalf("live files = %v, want the adopted file %s live", files, rep.Summary.FileID)
+	}
+	if got := fileEntries(t, files[0]); len(got) != d.Valid {
+		t.Errorf("the file holds %d entries, want %d", len(got), d.Valid)
+	}
+}
+
+// takeOverAtCount lets a newer attempt take the date's lease over when the run counts its claim (the reconcile,
+// before the upload's last chunk), as a freeze past the lease at that instant would.
+type takeOverAtCount struct {
+	export.Queue
+	w    *world
+	at   time.Time
+	once sync.Once
+}
+
+func (q *takeOverAtCount) Count(ctx context.Context, date string, g int64) (export.Counts, error) {
+	q.once.Do(func() {
+		if _, err := q.w.lock.Acquire(ctx, date, q.at, export.AcquireOptions{TTL: time.Hour}); err != nil {
+			q.w.t.Error(err)
+		}
+	})
+	return q.Queue.Count(ctx, date, g)
+}
+
+// The mutant "reconcile's lease check dropped": an attempt whose lease was taken over while it streamed must not
+// let its upload complete, so Drive never holds a file of an attempt that no longer owns the date (not even one
+// trashed afterwards).
+func TestReconcileRefusesAfterTheLeaseIsLost(t *testing.T) {
+	w := newWorld(t)
+	d := demo.Generate(demo.Options{Journals: 5, Seed: 151, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour)})
+	w.seed(d)
+	var mu sync.Mutex
+	now := day0.Add(time.Minute)
+	r := w.runner(&now, &mu)
+	r.Queue = &takeOverAtCount{Queue: w.queue, w: w, at: now.Add(2 * time.Hour)}
+	_, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
+	var e *export.Error
+	if !errors.As(err, &e) || e.Class != export.ClassLeaseLost {
+		t.Fatalf("Run() after losing the lease mid-stream = %v, want lease lost", err)
+	}
+	if files := w.fake.Files(); len(files) != 0 {
+		t.Errorf("Drive holds %d files (live or trashed), want none: the upload must stop before its last chunk", len(files))
+	}
+}
+
+// laggingList hides from Find every file made since it was built, as Drive's list can lag behind a create; and
+// fails Finalize permanently, so the attempt records a permanent failure after its upload reached Drive.
+type laggingList struct{ export.Drive }
+
+func (laggingList) Find(context.Context, string) ([]export.File, error) { return nil, nil }
+func (laggingList) Finalize(context.Context, string, map[string]string) error {
+	return export.ErrPermanent
+}
+
+// The mutant "mayBeLive ignores that this attempt reached Drive": after a permanent failure that follows a
+// finished upload, the claim must stay, even when Drive's list does not show the file yet. Released entries would
+// go into the next file while this one is live: the same entries in two files.
+func TestPermanentFailureAfterReachingDriveKeepsTheClaim(t *testing.T) {
+	w := newWorld(t)
+	d := demo.Generate(demo.Options{Journals: 5, Seed: 161, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour)})
+	w.seed(d)
+	var mu sync.Mutex
+	now := day0.Add(time.Minute)
+	r := w.runner(&now, &mu)
+	r.Drive = laggingList{w.store}
+	_, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
+	var e *export.Error
+	if !errors.As(err, &e) || !e.Permanent() {
+		t.Fatalf("Run() = %v, want a permanent failure", err)
+	}
+	if len(w.liveFiles("2026-11-28")) != 1 {
+		t.Fatalf("live files = %d, want the uploaded one", len(w.liveFiles("2026-11-28")))
+	}
+	if st := w.statuses(""); st["queued"] != 0 || st["exporting"] != d.Valid {
+		t.Errorf("queue = %v, want all %d entries still claimed (a live file holds them)", st, d.Valid)
+	}
+}
+
+// blockingDrive holds every upload until its context ends, and notes the lease the lock grants at that moment,
+// the deadline the upload was given, and when its context ended.
+type blockingDrive struct {
+	export.Drive
+	lock            func() (export.Record, bool, error)
+	lease           time.Time
+	deadline, ended time.Time
+}
+
+func (d *blockingDrive) Upload(ctx context.Context, _ export.NewFile, _ io.Reader, _ func(export.UploadProgress)) (export.File, error) {
+	if rec, found, err := d.lock(); err == nil && found {
+		d.lease = rec.LeaseExpiresAt
+	}
+	d.deadline, _ = ctx.Deadline()
+	<-ctx.Done()
+	d.ended = time.Now()
+	return export.File{}, ctx.Err()
+}
+
+// The deadline fence (issue 18), on a real clock: an attempt's work ends 5 % of the lease before the lease does,
+// so a newer attempt can only take the date over once this one has stopped. A run whose context outlived the lease
+// (a deadline from the caller, or none) would upload while a newer attempt owns the date.
+func TestAttemptStopsBeforeItsLeaseEnds(t *testing.T) {
+	w := newWorld(t)
+	d := demo.Generate(demo.Options{Journals: 2, Seed: 171, From: time.Now().Add(-48 * time.Hour), To: time.Now().Add(-30 * time.Hour)})
+	w.seed(d)
+	r := w.runner(new(time.Time), &sync.Mutex{})
+	r.Now = time.Now
+	r.Lease = 4 * time.Second
+	date := r.DateAt(time.Now())
+	bd := &blockingDrive{Drive: w.store, lock: func() (export.Record, bool, error) { return w.lock.Get(context.Background(), date) }}
+	r.Drive = bd
+	if _, err := r.Run(context.Background(), export.Request{Date: date}); err == nil {
+		t.Fatal("Run() with a Drive that never answers = nil, want the deadline")
+	}
+	if bd.lease.IsZero() || bd.deadline.IsZero() {
+		t.Fatalf("lease %v, deadline %v: the upload never ran under a lease with a deadline", bd.lease, bd.deadline)
+	}
+	if fence := bd.lease.Add(-r.Lease / 20); bd.deadline.After(fence.Add(time.Millisecond)) { // Firestore keeps microseconds
+		t.Errorf("the upload's deadline %v is after the fence %v (the lease %v less 5 %%)", bd.deadline, fence, bd.lease)
+	}
+	if !bd.ended.Before(bd.lease) {
+		t.Errorf("the upload ended at %v, not before its lease ended at %v", bd.ended, bd.lease)
 	}
 }

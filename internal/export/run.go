@@ -91,8 +91,6 @@ type Healed struct {
 	Date    string  `json:"date"`
 	Outcome Outcome `json:"outcome"`
 	Error   string  `json:"error,omitempty"`
-
-	transient bool // failed on an outage: the dates after it would fail too
 }
 
 // FileName is the deterministic name of a date's file: PREFIX_YYYY-MM-DD.csv (or the Format's extension).

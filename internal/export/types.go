@@ -209,8 +209,9 @@ func (s Stuck) Empty() bool {
 // never changed, so an attempt that lost its lease (frozen, then thawed) changes nothing a newer one owns.
 type Queue interface {
 	// Claim stamps the date's entries with b.Generation, in one update: the queued entries before the cutoff
-	// become exporting, and the entries an older generation claimed for the date (exporting or failed) are taken
-	// over, keeping their status.
+	// (except those in b.Held windows) become exporting, and the entries an older generation claimed for the date
+	// (exporting or failed) are taken over, keeping their status. With b.Reexport the date's completed entries
+	// become exporting again, and with b.RetryFailed its failed ones too.
 	Claim(ctx context.Context, b Batch, now time.Time) error
 	// Count counts the date's entries stamped with generation, by status.
 	Count(ctx context.Context, date string, generation int64) (Counts, error)
