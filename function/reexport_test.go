@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -285,7 +286,11 @@ func TestReexportOfADoneDateMakesANewRevision(t *testing.T) {
 	}
 	revs = e.fake.Revisions(f0.ID)
 	if len(revs) != 2 || revs[0].ID != rev0.ID || !revs[0].KeepForever || !bytes.Equal(revs[0].Content, f0.Content) || !revs[1].Head || !revs[1].KeepForever {
-		t.Errorf("revisions = %+v; want the first kept forever with the first content, then the new head", revs)
+		var got []string
+		for _, r := range revs {
+			got = append(got, fmt.Sprintf("%s kept=%v head=%v %d bytes", r.ID, r.KeepForever, r.Head, len(r.Content)))
+		}
+		t.Errorf("revisions = %q; want %s kept forever with the first content, then the new head, kept", got, rev0.ID)
 	}
 	if n := len(e.fake.LiveFiles(folder)); n != 1 {
 		t.Errorf("live files = %d, want 1", n)
