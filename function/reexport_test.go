@@ -239,7 +239,7 @@ func (w *webhookServer) messages() []string {
 // working) gets a new revision with the corrected content; the earlier revision is kept forever and still holds
 // the earlier bytes; every entry is in the new content exactly once and completed in that file; the generation
 // rises to 2; the lock's audit trail and GET /?date=D show who, why, and the old and new figures; and the
-// delivery notice says the file was corrected and what changed.
+// delivery notice says the file was corrected and what changed; exportlogs holds one record per export.
 // Bugs caught: a re-export answered already_done, a new file instead of a revision (a broken link, two files), the
 // old content lost or not kept forever, entries missing from or doubled in the corrected file, no audit trail, a
 // "ready" notice (or none) instead of "corrected".
@@ -301,6 +301,21 @@ func TestReexportOfADoneDateMakesANewRevision(t *testing.T) {
 	}
 	if au := rec.Audit[0]; au.By != operator || au.Previous.SHA256 != first.Summary.SHA256 || au.After.SHA256 != s.SHA256 || au.After.Generation != 2 || au.Previous.RevisionID != rev0.ID {
 		t.Errorf("audit entry = %+v, want old → new figures", au)
+	}
+	// exportlogs: one record per export, the re-export's with its correction.
+	var logs []bson.M
+	cur, err := e.db.Collection("exportlogs").Find(t.Context(), bson.D{{Key: "batchDate", Value: date}})
+	if err != nil || cur.All(t.Context(), &logs) != nil || len(logs) != 2 {
+		t.Errorf("export logs of %s = %d, %v; want 2 (the export and the re-export)", date, len(logs), err)
+	}
+	var withCorrection int
+	for _, l := range logs {
+		if c, ok := l["correction"].(bson.M); ok && c["by"] == operator && l["fileId"] == f0.ID {
+			withCorrection++
+		}
+	}
+	if withCorrection != 1 {
+		t.Errorf("export logs with the operator's correction = %d, want 1", withCorrection)
 	}
 	var corrected int
 	for _, m := range hook.messages() {
