@@ -4,7 +4,8 @@
 #   make package                   zip of go.mod, go.sum and the deployed Go sources -> dist/; fails when the
 #                                  runtime Terraform deploys with (RUNTIME=goNNN to override) may not build go.mod
 #   make buildpack-check           build that zip the way Google's Go buildpack does, and start it
-#   make tf-validate               terraform fmt + validate + plan, offline (schema-only stub provider)
+#   make tf-validate               terraform fmt + validate + plan, offline (schema-only stub provider), of
+#                                  example.tfvars alone (no egress) and with each terraform/egress-*.tfvars
 #   make tf-static                 static security test of terraform/ (go test ./scripts/tfcheck)
 #   make deploy-check              all three checks above (what CI runs for deployment)
 #   make invoke DATE=YYYY-MM-DD    run or finish that date now: curl with your identity token (roles/run.invoker
@@ -60,6 +61,22 @@ tf-validate:
 		else \
 			cat "$$tmp/log"; echo "tf-validate: FAILED (full output above)"; exit 1; \
 		fi; \
+		for combo in egress-direct-vpc egress-connector egress-direct-vpc-nat; do \
+			if "$(TF_OFFLINE)" --plan -var-file="$(TF_DIR)/example.tfvars" -var-file="$(TF_DIR)/$$combo.tfvars" \
+				-var-file="$$tmp/archive.tfvars" "$(TF_DIR)" > "$$tmp/$$combo" 2>&1; then \
+				echo "tf-validate: $$combo.tfvars: $$(grep -E '^Plan:' "$$tmp/$$combo")"; \
+			else \
+				cat "$$tmp/$$combo"; echo "tf-validate: FAILED: plan of $$combo.tfvars (output above)"; exit 1; \
+			fi; \
+		done; \
+		echo "tf-validate: the validations refuse a NAT without VPC egress of all traffic:"; \
+		printf 'nat_static_ip = true\nvpc_network = "ledger-vpc"\n' > "$$tmp/nat.tfvars"; \
+		if "$(TF_OFFLINE)" --plan -var-file="$(TF_DIR)/example.tfvars" -var-file="$$tmp/archive.tfvars" \
+			-var-file="$$tmp/nat.tfvars" "$(TF_DIR)" > "$$tmp/nat" 2>&1; then \
+			echo "tf-validate: FAILED: the plan accepted nat_static_ip with egress = none"; exit 1; \
+		fi; \
+		grep -q 'nat_static_ip needs egress' "$$tmp/nat" || { cat "$$tmp/nat"; echo "tf-validate: FAILED: no error 'nat_static_ip needs egress' (output above)"; exit 1; }; \
+		echo "tf-validate:   refused: nat_static_ip needs egress = direct-vpc or connector, ... all-traffic"; \
 		echo "tf-validate: the validations refuse concurrency 2 with the default CPU, and runtime go126:"; \
 		printf 'max_instance_request_concurrency = 2\nruntime = "go126"\n' > "$$tmp/bad.tfvars"; \
 		printf 'max_instance_request_concurrency = 2\navailable_cpu = "1"\n' > "$$tmp/cpu.tfvars"; \
