@@ -15,6 +15,13 @@
 #   make status [DATE=YYYY-MM-DD]  state of a date, or of the latest run
 #   make health                    GET /health
 #   make run-now                   run the Cloud Scheduler job now
+#   make doctor [NOTIFY=1]         the preflight: the deployed function checks its own dependencies with its own
+#                                  identity and prints one line per check with the fix of each failure; changes
+#                                  nothing (NOTIFY=1 also sends a test notice); fails unless every check passes
+#   make doctor-local              the same preflight against make run's local services (function/cmd/doctorlocal)
+#   make contract                  the Drive and medici contract suites against the real services:
+#                                  DRIVE_FOLDER_ID (+ DRIVE_SHARED_DRIVE_ID) with application default credentials,
+#                                  MONGODB_TEST_URI; each suite without its settings says it was skipped and why
 #
 # invoke/status/health/run-now take GCP_PROJECT, GCP_REGION, FUNCTION_NAME,
 # SCHEDULER_JOB, SCHEDULER_REGION, FUNCTION_URL and FUNCTION_TIMEOUT from the command
@@ -36,7 +43,7 @@ PACKAGE_EXCLUDE ?=
 # The Cloud Functions runtime to check go.mod against; empty: Terraform's.
 RUNTIME ?=
 
-.PHONY: package buildpack-check tf-validate tf-static deploy-check invoke status health run-now
+.PHONY: package buildpack-check tf-validate tf-static deploy-check invoke status health run-now doctor doctor-local contract
 
 package:
 	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./scripts/gcfpack pack -root . $(if $(PACKAGE_EXCLUDE),-exclude $(PACKAGE_EXCLUDE)) $(if $(RUNTIME),-runtime $(RUNTIME)) -o $(DEPLOY_ARCHIVE)
@@ -118,3 +125,14 @@ health:
 
 run-now:
 	@$(DEPLOY_ROOT)/scripts/gcloud.sh run-now
+
+doctor:
+	@$(DEPLOY_ROOT)/scripts/gcloud.sh doctor "$(NOTIFY)"
+
+doctor-local:
+	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./function/cmd/doctorlocal -dir .local $(if $(NOTIFY),-notify)
+
+# The suites are the ones make test runs against drivefake and FerretDB (internal/drive/contract_test.go,
+# internal/medici/contract_test.go); LEDGER_CONTRACT=1 points them at the real services instead.
+contract:
+	@cd $(DEPLOY_ROOT) && LEDGER_CONTRACT=1 $(DEPLOY_GO) test -count=1 -v -run 'Contract' ./internal/drive/ ./internal/medici/

@@ -223,7 +223,7 @@ func (d *Doctor) secrets() Result {
 		return Result{Check: CheckSecrets, Status: Fail, Detail: "MONGODB_URI is empty: its secret " + c.MongoSecret + " has no enabled version, or the variable is not bound to it",
 			Fix: fmt.Sprintf("printf '%%s' 'mongodb+srv://USER:PASSWORD@HOST/' | gcloud secrets versions add %s --project=%s --data-file=- ; then redeploy (terraform apply) so that a new instance reads it", c.MongoSecret, c.Project)}
 	}
-	detail := "MONGODB_URI resolved from Secret Manager"
+	detail := "MONGODB_URI resolved (on Cloud Run: from Secret Manager)"
 	if c.NotifySet {
 		detail += "; NOTIFY_WEBHOOK_URL resolved"
 	} else {
