@@ -101,7 +101,7 @@ func (m MongoDB) NoOpUpdate(ctx context.Context, collection string) error {
 		return fmt.Errorf("update on %s with majority write concern: %w", collection, err)
 	}
 	if res.MatchedCount != 0 || res.ModifiedCount != 0 || res.UpsertedCount != 0 {
-		return fmt.Errorf("update on %s: the no-op update matched %d documents", collection, res.MatchedCount)
+		return fmt.Errorf("update on %s: the no-op update matched %d and upserted %d documents", collection, res.MatchedCount, res.UpsertedCount)
 	}
 	return nil
 }
