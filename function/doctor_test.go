@@ -53,6 +53,7 @@ func TestDoctorRoute(t *testing.T) {
 	h := e.doctorHandler()
 
 	code, body := e.doctor(h, http.MethodGet, "/doctor?format=text")
+	t.Logf("GET /doctor?format=text before the indexes: HTTP %d\n%s", code, body)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "FAIL mongodb.indexes") || !strings.Contains(body, "db.exportqueues.createIndex({ status: 1, exportPath: 1, createdAt: 1 })") {
 		t.Errorf("GET /doctor without the indexes = %d\n%s\nwant 503 naming the createIndex commands", code, body)
 	}

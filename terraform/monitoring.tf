@@ -296,13 +296,6 @@ resource "google_monitoring_alert_policy" "stuck_work" {
   documentation {
     subject   = "ledger-export: stuck work"
     mime_type = "text/markdown"
-    content   = <<-EOT
-      The gauge `ledger_export.stuck` of ${var.function_name} is above 0 for the incident's `kind`. No run finishes this work by itself; `make health` names it. Runbook: ${var.runbook_url}#alert-stuck-work.
-
-      - `unclaimable`: queued entries whose `createdAt` is missing or not a date: fix `createdAt` in the app's data; the next run claims them.
-      - `blocked`: a date blocked by a permanent failure: fix the cause, then `make invoke DATE=D CLEAR_FAILURE=1`.
-      - `abandoned`: an unfinished date past BACKFILL_WINDOW: `make reexport DATE=D REASON="..."` (see the runbook).
-      - `failing`: a date whose failure repeats the same way on every attempt: read it (`make status DATE=D`), fix the data, then `make retry-failed DATE=D`.
-    EOT
+    content   = "The gauge `ledger_export.stuck` of ${var.function_name} is above 0 for the incident's `kind`: work no run finishes by itself (`make health` names it). `unclaimable`: queued entries whose `createdAt` is missing or not a date; fix it in the app's data, the next run claims them. `blocked`: a date blocked by a permanent failure; fix the cause, then `make invoke DATE=D CLEAR_FAILURE=1`. `abandoned`: an unfinished date past BACKFILL_WINDOW; `make reexport DATE=D REASON=\"...\"`. `failing`: a date whose failure repeats the same way on every attempt; fix the data, then `make retry-failed DATE=D`. Runbook: ${var.runbook_url}#alert-stuck-work."
   }
 }
