@@ -220,7 +220,9 @@ func TestMongoBrokenNamesTheFix(t *testing.T) {
 // replicaSet is a server that says, in hello, it is a member of replica set rs0 (FerretDB cannot).
 type replicaSet struct{ doctor.Mongo }
 
-func (replicaSet) Hello(context.Context) (doctor.Hello, error) { return doctor.Hello{SetName: "rs0"}, nil }
+func (replicaSet) Hello(context.Context) (doctor.Hello, error) {
+	return doctor.Hello{SetName: "rs0"}, nil
+}
 
 // readOnly is a user with the read role only: the server refuses its updates as MongoDB does (code 13).
 type readOnly struct{ doctor.Mongo }
