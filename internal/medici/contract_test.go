@@ -58,7 +58,7 @@ func contractDB(t *testing.T) *mongo.Database {
 // TestStoreContract is the one body of the medici Store's contract: `make test` runs it on FerretDB and
 // `make contract` on the user's real MongoDB, so a difference between the two shows up as this test failing in
 // one place only. It claims a batch whose queue entries have _ids of five BSON types (ObjectId, string, int32,
-// int64, double), reads it in pages of two (every page boundary a keyset step, several across types) and checks
+// int64, double), reads it in pages of one (a query every five entries, its keyset step crossing types) and checks
 // the order against the server's own sort on _id, finds the journal queued twice with the aggregation, marks the
 // entries and counts them.
 //
@@ -71,7 +71,11 @@ func TestStoreContract(t *testing.T) {
 	ctx := t.Context()
 	at := cutoff.Add(-3 * time.Hour)
 	// One journal per queue entry, but the last entry names the first entry's journal again.
-	ids := []any{primitive.NewObjectIDFromTimestamp(at), "entry-b", "entry-a", int32(7), int64(3), 5.5, "entry-z"}
+	// Read in pages of one, a query reads medici.QueuePages (5) entries: the server's order is the five numbers,
+	// the five strings, the two ObjectIds, so the keyset steps after the 5th and the 10th cross from one type to
+	// the next.
+	ids := []any{primitive.NewObjectIDFromTimestamp(at), primitive.NewObjectIDFromTimestamp(at.Add(time.Second)),
+		"entry-b", "entry-a", "entry-c", "entry-d", int32(7), int64(3), 5.5, int32(1), int64(9), "entry-z"}
 	journals := make([]primitive.ObjectID, len(ids)-1)
 	for i := range journals {
 		journals[i] = primitive.NewObjectIDFromTimestamp(at.Add(time.Duration(i) * time.Minute))
@@ -108,7 +112,7 @@ func TestStoreContract(t *testing.T) {
 		}
 	}
 
-	s := medici.New(db, collections, medici.Options{BatchSize: 2, CallTimeout: 30 * time.Second, Mapper: medici.Mapper{Location: bkk}})
+	s := medici.New(db, collections, medici.Options{BatchSize: 1, CallTimeout: 30 * time.Second, Mapper: medici.Mapper{Location: bkk}})
 	b := export.Batch{Date: "2026-11-28", Cutoff: cutoff, Generation: 1}
 	if err := s.Claim(ctx, b, time.Now()); err != nil {
 		t.Fatalf("Claim: %v", err)
@@ -169,8 +173,8 @@ func TestStoreContract(t *testing.T) {
 			t.Errorf("entry %d read = %v, the server's _id order has %v", i, got[i], want[i])
 		}
 	}
-	if pages < 4 {
-		t.Errorf("Read took %d pages of 2 for %d entries, want at least 4", pages, len(ids))
+	if pages != len(ids) {
+		t.Errorf("Read took %d pages of 1 for %d entries", pages, len(ids))
 	}
 	// The journal queued twice: the entry of the two that sorts later fails as a duplicate.
 	first, second := bson.RawValue{}, bson.RawValue{}
