@@ -147,7 +147,7 @@ const (
 // FirestoreCause classifies an error of the probe.
 func FirestoreCause(err error) Cause {
 	msg := strings.ToLower(err.Error())
-	switch status.Code(unwrapStatus(err)) {
+	switch status.Code(err) { // status.Code finds a wrapped status too
 	case codes.NotFound:
 		if strings.Contains(msg, "database") {
 			return CauseNoDatabase
@@ -163,17 +163,6 @@ func FirestoreCause(err error) Cause {
 		}
 	}
 	return CauseOther
-}
-
-// unwrapStatus finds the gRPC status error in a chain (status.Code only looks at the error itself in older
-// grpc versions).
-func unwrapStatus(err error) error {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if _, ok := status.FromError(e); ok {
-			return e
-		}
-	}
-	return err
 }
 
 // DriveCause classifies an error of the folder read.

@@ -234,8 +234,8 @@ func (readOnly) NoOpUpdate(context.Context, string) error {
 // Firestore broken in turn (the emulator has every database and no permissions, so the two errors Firestore
 // answers are given through the interface) names its fix.
 //
-// Bugs it catches: a missing database whose fix is a grant (or the reverse); a fix without the member and the
-// role; the classification reading the wrapped error's text instead of its gRPC code.
+// Bugs it catches: a missing database whose fix is a grant (or the reverse); a disabled API taken for a missing
+// grant; a fix without the member and the role; a classification that loses the gRPC code of a wrapped error.
 func TestFirestoreBrokenNamesTheFix(t *testing.T) {
 	cases := []struct {
 		name  string
