@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -165,7 +166,8 @@ func TestEveryCheckOK(t *testing.T) {
 //
 // Bugs it catches: a missing collection or index reported OK or with a fix that does not create it; a standalone
 // server accepted without the option; an unreachable server whose fix does not point at egress and the NAT
-// address; a refused write whose fix does not grant readWrite.
+// address; a refused login (FerretDB's own SCRAM refusal) whose fix is not the secret, or a report quoting the
+// password; a refused write whose fix does not grant readWrite.
 func TestMongoBrokenNamesTheFix(t *testing.T) {
 	t.Run("missing collection", func(t *testing.T) {
 		s := newSetup(t)
@@ -208,6 +210,25 @@ func TestMongoBrokenNamesTheFix(t *testing.T) {
 			if r, _ := rep.Result(n); r.Status != doctor.Fail || !strings.Contains(r.Detail, "not checked") {
 				t.Errorf("%s after a failed connect = %s %s, want FAIL not checked", n, r.Status, r.Detail)
 			}
+		}
+	})
+	t.Run("wrong password", func(t *testing.T) {
+		s := newSetup(t)
+		_, uri := testenv.MongoDB(t)
+		u, err := url.Parse(uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User = url.UserPassword("ledger", "wrong-password")
+		c, err := mongo.Connect(t.Context(), options.Client().ApplyURI(u.String()).SetServerSelectionTimeout(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+		s.doctor.Mongo = doctor.MongoDB{DB: c.Database(s.db.Name())}
+		rep := s.expect(doctor.CheckMongoConnect, doctor.Fail, "user or password", "gcloud secrets versions add ledger-export-mongodb-uri")
+		if strings.Contains(rep.Text(), "wrong-password") {
+			t.Errorf("the report quotes the password:\n%s", rep.Text())
 		}
 	})
 	t.Run("write refused", func(t *testing.T) {
