@@ -100,8 +100,8 @@ func driveContract(t *testing.T, s *drive.Store) {
 		t.Fatalf("Upload small: %v", err)
 	}
 	made = append(made, f1.ID)
-	if f1.ID == "" || f1.Name != date+"-small.csv" || f1.MD5 != md5hex(small) {
-		t.Errorf("small file = %+v, want an id, its name and md5 %s", f1, md5hex(small))
+	if f1.ID == "" || f1.Name != date+"-small.csv" || f1.MD5 != contractMD5(small) {
+		t.Errorf("small file = %+v, want an id, its name and md5 %s", f1, contractMD5(small))
 	}
 	if f1.Properties["app"] != drive.App || f1.Properties["exportDate"] != date || f1.Properties["generation"] != "1" {
 		t.Errorf("small file appProperties = %v, want app, exportDate %s, generation 1", f1.Properties, date)
@@ -112,7 +112,7 @@ func driveContract(t *testing.T, s *drive.Store) {
 	_, _ = rand.Read(big)
 	var last export.UploadProgress
 	_, err = s.Upload(ctx, export.NewFile{Name: date + "-big.csv", Date: date, Generation: 2},
-		&breaking{data: big, at: 2*contractChunk + 10}, func(p export.UploadProgress) { last = p })
+		&contractBreaking{data: big, at: 2*contractChunk + 10}, func(p export.UploadProgress) { last = p })
 	if err == nil {
 		t.Fatalf("Upload with a body that breaks succeeded")
 	}
@@ -128,8 +128,8 @@ func driveContract(t *testing.T, s *drive.Store) {
 		t.Fatalf("Resume at %d: %v", st.Offset, err)
 	}
 	made = append(made, f2.ID)
-	if f2.MD5 != md5hex(big) {
-		t.Errorf("resumed file md5 = %s, want %s (the bytes of both halves, once)", f2.MD5, md5hex(big))
+	if f2.MD5 != contractMD5(big) {
+		t.Errorf("resumed file md5 = %s, want %s (the bytes of both halves, once)", f2.MD5, contractMD5(big))
 	}
 	st, err = s.Status(ctx, export.UploadSession{URI: last.SessionURI})
 	if err != nil || st.Complete == nil || st.Complete.ID != f2.ID {
@@ -144,8 +144,8 @@ func driveContract(t *testing.T, s *drive.Store) {
 	made = append(made, f3.ID)
 
 	// List by appProperties.
-	if got := ids(t, s, date); !slices.Equal(got, sorted(f1.ID, f2.ID)) {
-		t.Errorf("Find(%s) = %v, want %v", date, got, sorted(f1.ID, f2.ID))
+	if got := contractIDs(t, s, date); !slices.Equal(got, contractSorted(f1.ID, f2.ID)) {
+		t.Errorf("Find(%s) = %v, want %v", date, got, contractSorted(f1.ID, f2.ID))
 	}
 
 	// Update: properties are added, the others stay.
@@ -166,15 +166,15 @@ func driveContract(t *testing.T, s *drive.Store) {
 	if err := s.Trash(ctx, f1.ID); err != nil {
 		t.Fatalf("Trash: %v", err)
 	}
-	if got := ids(t, s, date); !slices.Equal(got, []string{f2.ID}) {
+	if got := contractIDs(t, s, date); !slices.Equal(got, []string{f2.ID}) {
 		t.Errorf("Find(%s) after trashing %s = %v, want only %s", date, f1.ID, got, f2.ID)
 	}
-	if got := ids(t, s, other); !slices.Equal(got, []string{f3.ID}) {
+	if got := contractIDs(t, s, other); !slices.Equal(got, []string{f3.ID}) {
 		t.Errorf("Find(%s) = %v, want only %s", other, got, f3.ID)
 	}
 }
 
-func ids(t *testing.T, s *drive.Store, date string) []string {
+func contractIDs(t *testing.T, s *drive.Store, date string) []string {
 	t.Helper()
 	files, err := s.Find(t.Context(), date)
 	if err != nil {
@@ -188,29 +188,29 @@ func ids(t *testing.T, s *drive.Store, date string) []string {
 	return out
 }
 
-func sorted(s ...string) []string { slices.Sort(s); return s }
+func contractSorted(s ...string) []string { slices.Sort(s); return s }
 
-func md5hex(b []byte) string {
+func contractMD5(b []byte) string {
 	sum := md5.Sum(b)
 	return hex.EncodeToString(sum[:])
 }
 
-// breaking reads data up to at bytes, then fails, as an encoder that dies mid-file does.
-type breaking struct {
+// contractBreaking reads data up to at bytes, then fails, as an encoder that dies mid-file does.
+type contractBreaking struct {
 	data []byte
 	at   int
 	off  int
 }
 
-var errBroken = errors.New("the body broke")
+var errContractBroken = errors.New("the body broke")
 
-func (b *breaking) Read(p []byte) (int, error) {
+func (b *contractBreaking) Read(p []byte) (int, error) {
 	if b.off >= b.at {
-		return 0, errBroken
+		return 0, errContractBroken
 	}
 	n := copy(p, b.data[b.off:b.at])
 	b.off += n
 	return n, nil
 }
 
-var _ io.Reader = (*breaking)(nil)
+var _ io.Reader = (*contractBreaking)(nil)
