@@ -571,3 +571,40 @@ func TestAttemptStopsBeforeItsLeaseEnds(t *testing.T) {
 		t.Errorf("the upload ended at %v, not before its lease ended at %v", bd.ended, bd.lease)
 	}
 }
+
+// An app that sets a completed entry back to queued (issue 18, "an app that retries"): no other entry shows the
+// file that holds its journal, so the journal-once lookup alone missed it and the next date's file held the journal
+// again. Now the entry's own marks (metadata.batchDate) make it fail as already exported, naming the file.
+func TestRequeuedCompletedEntryIsNotExportedTwice(t *testing.T) {
+	w := newWorld(t)
+	d := demo.Generate(demo.Options{Journals: 3, Seed: 181, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour)})
+	w.seed(d)
+	var mu sync.Mutex
+	now := day0.Add(time.Minute)
+	r := w.runner(&now, &mu)
+	first, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
+	if err != nil || first.Outcome != export.OutcomeExported {
+		t.Fatalf("day 1 = %+v, %v", first, err)
+	}
+	var id any
+	for _, e := range d.Queue[0].(bson.D) {
+		if e.Key == "_id" {
+			id = e.Value
+		}
+	}
+	if _, err := w.db.Collection("q").UpdateByID(t.Context(), id, bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "queued"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = day0.AddDate(0, 0, 1).Add(time.Minute)
+	mu.Unlock()
+	rep, err := r.Run(t.Context(), export.Request{Date: "2026-11-29"})
+	if err != nil || rep.Outcome != export.OutcomeExported {
+		t.Fatalf("day 2 = %+v, %v", rep, err)
+	}
+	s := rep.Summary
+	want := "journal already exported in " + first.Summary.FileName + " of 2026-11-28"
+	if s.EntriesExported != 0 || s.EntriesFailed != 1 || len(s.Failures) != 1 || s.Failures[0].Reason != want {
+		t.Errorf("day 2: exported %d, failures %+v; want the re-queued entry failed with %q", s.EntriesExported, s.Failures, want)
+	}
+}
