@@ -422,3 +422,56 @@ func TestRetryFailedBringsInAFixedJournal(t *testing.T) {
 		t.Errorf("entries completed in the file = %d, want %d", n, d.Valid+1)
 	}
 }
+
+// driveCall sends one Drive v3 request to the fake, as someone with access to the folder would.
+func (e *env) driveCall(method, path, body string) {
+	e.t.Helper()
+	req, err := http.NewRequestWithContext(e.t.Context(), method, e.fake.URL()+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.fake.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		e.t.Fatalf("%s %s = %d", method, path, resp.StatusCode)
+	}
+}
+
+// A re-export repairs a file someone moved to the trash (the new revision brings it back, same id) or deleted for
+// good (a new file for the date, every entry once, completed in the new file). Bugs caught: a corrected file left in
+// the trash, where the accountant cannot see it; a date whose file was deleted stuck for good (files.update answers
+// 404, a permanent failure with the entries still claimed).
+func TestReexportRepairsATrashedOrDeletedFile(t *testing.T) {
+	for _, deleted := range []bool{false, true} {
+		t.Run(map[bool]string{false: "trashed", true: "deleted"}[deleted], func(t *testing.T) {
+			e := newEnv(t, nil)
+			d := demoData(10)
+			e.seed(d)
+			if code, a, _ := e.trigger(e.h, ""); code != http.StatusOK {
+				t.Fatalf("first export = %d %+v", code, a)
+			}
+			f0 := e.liveFile()
+			if deleted {
+				e.driveCall(http.MethodDelete, "/drive/v3/files/"+f0.ID+"?supportsAllDrives=true", "")
+			} else {
+				e.driveCall(http.MethodPatch, "/drive/v3/files/"+f0.ID+"?supportsAllDrives=true", `{"trashed":true}`)
+			}
+			e.clock.Set(e.clock.Now().Add(time.Hour))
+			code, a, _ := e.command(e.handler(), "reexport", "DATE="+date, "REASON=the file was removed from the folder")
+			if code != http.StatusOK || a.Outcome != "exported" {
+				t.Fatalf("make reexport = %d %+v, want 200 exported", code, a)
+			}
+			f := e.checkExactlyOnce(d)
+			if deleted == (f.ID == f0.ID) || a.Summary.FileID != f.ID {
+				t.Errorf("file after the re-export = %s (summary %s), first %s; want the same id only when the file was trashed", f.ID, a.Summary.FileID, f0.ID)
+			}
+			if !deleted && len(e.fake.Revisions(f0.ID)) != 2 {
+				t.Errorf("revisions of the restored file = %d, want 2", len(e.fake.Revisions(f0.ID)))
+			}
+		})
+	}
+}

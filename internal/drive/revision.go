@@ -2,8 +2,10 @@ package drive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -29,7 +31,8 @@ func (s *Store) uploadRevision(ctx context.Context, f export.NewFile, body io.Re
 	base := ctx
 	tr := &tracker{progress: progress}
 	ctx = context.WithValue(ctx, trackerKey{}, tr)
-	meta := &drive.File{AppProperties: map[string]string{"generation": strconv.FormatInt(f.Generation, 10)}}
+	// Trashed false brings back a file someone moved to the trash: the date's file is live again.
+	meta := &drive.File{AppProperties: map[string]string{"generation": strconv.FormatInt(f.Generation, 10)}, Trashed: false, ForceSendFields: []string{"Trashed"}}
 	res, err := s.svc.Files.Update(f.Replace, meta).
 		Media(body, googleapi.ChunkSize(s.cfg.ChunkSize), googleapi.ContentType(s.mimeType())).
 		KeepRevisionForever(true).SupportsAllDrives(true).Fields(fileFields).Context(ctx).Do()
@@ -70,6 +73,10 @@ func (s *Store) revisions(ctx context.Context, id string) ([]*drive.Revision, er
 // empty or no revision has it), and returns its id.
 func (s *Store) keepRevision(ctx context.Context, id, md5 string) (string, error) {
 	revs, err := s.revisions(ctx, id)
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) && gerr.Code == http.StatusNotFound {
+		return "", fmt.Errorf("%w: file %s: %w", export.ErrReplaceGone, id, err)
+	}
 	if err != nil {
 		return "", err
 	}

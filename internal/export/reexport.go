@@ -1,6 +1,7 @@
 package export
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +12,10 @@ import (
 // takes the date over under a new generation (it never restarts), the claim takes the date's completed entries
 // again (and its failed ones with RetryFailed), the upload makes a new revision of the date's recorded file,
 // keeping the earlier content as a revision kept forever, and Done adds the correction to the lock's audit trail.
+
+// ErrReplaceGone says that the file a re-export would make a new revision of no longer exists in Drive (someone
+// deleted it for good): the re-export then makes a new file for the date instead.
+var ErrReplaceGone = errors.New("the date's recorded file no longer exists in Drive")
 
 // MaxReasonLength is the most characters a re-export's reason may hold.
 const MaxReasonLength = 500
@@ -75,7 +80,7 @@ func reexportBatch(b Batch, c *Correction) Batch {
 // replacement is the recorded file a re-export's upload makes a new revision of, if any: the lock keeps the date's
 // file when a re-export takes it over.
 func (a *attempt) replacement() (id, md5 string) {
-	if f := a.acq.Record.File; f != nil && a.acq.Correction != nil {
+	if f := a.acq.Record.File; f != nil && a.acq.Correction != nil && !a.replaceGone {
 		return f.ID, f.MD5
 	}
 	return "", ""

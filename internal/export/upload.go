@@ -38,7 +38,14 @@ func (a *attempt) uploadFile(ctx context.Context) (File, Summary, error) {
 		if err := a.trashOthers(ctx, replace); err != nil {
 			return File{}, Summary{}, err
 		}
-		if file, s, err = a.upload(ctx); err != nil {
+		file, s, err = a.upload(ctx)
+		if replace != "" && errors.Is(err, ErrReplaceGone) {
+			// Someone deleted the date's file for good: the re-export makes a new one (a new link).
+			a.Logger.WarnContext(ctx, "the re-export's file is gone from Drive; making a new file", "batchDate", a.b.Date, "fileId", replace)
+			a.replaceGone = true
+			file, s, err = a.upload(ctx)
+		}
+		if err != nil {
 			return File{}, Summary{}, err
 		}
 	}
