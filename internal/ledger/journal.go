@@ -16,6 +16,11 @@ type Journal struct {
 	Memo     string
 	PostedAt time.Time
 	Voided   bool
+	// VoidReason is Medici's void_reason: why the journal was voided (Book.void sets it with voided).
+	VoidReason string
+	// OriginalJournal is Medici's _original_journal: on a reversal that Book.void committed, the id of the journal
+	// it reverses; empty on any other journal.
+	OriginalJournal string
 	// LineCount is how many lines the journal itself lists in _transactions, or -1 when it lists none.
 	LineCount int
 	Lines     []Line
@@ -31,6 +36,10 @@ type Line struct {
 	Debit    Amount
 	Credit   Amount
 	Voided   bool
+	// VoidReason is the line's void_reason, set with voided when its journal is voided.
+	VoidReason string
+	// OriginalJournal is the line's _original_journal: on a reversal's line, the id of the journal it reverses.
+	OriginalJournal string
 	// Meta holds the configured meta columns, in configuration order; a missing value is the zero Value.
 	Meta []Value
 }
