@@ -147,3 +147,16 @@ func add(a, b Amount) (Amount, bool) {
 	s := a + b
 	return s, (s > a) == (b > 0)
 }
+
+// ErrRejected marks a journal that the file's layout cannot write (for example, an account with no row in the
+// account map). The export fails that journal's entry, lists it with the reason, and goes on with the rest.
+var ErrRejected = errors.New("rejected by the file's layout")
+
+// Reject returns an error saying why a layout cannot write a journal: its text is reason, and errors.Is reports
+// it as ErrRejected.
+func Reject(reason string) error { return rejected(reason) }
+
+type rejected string
+
+func (r rejected) Error() string        { return string(r) }
+func (r rejected) Is(target error) bool { return target == ErrRejected }

@@ -69,6 +69,19 @@ func (w *Writer) summary() {
 	if more := w.failed - int64(len(w.failures)); more > 0 {
 		line(text(fmt.Sprintf("… and %s more failed entries, not listed here.", thousands(more)), styleText))
 	}
+	if w.imp != nil && w.opts.Layout.NetsVoids() {
+		w.sheetRow++ // an empty row
+		v := w.imp.VoidedTotals()
+		line(text("Voided, left out: debit", styleHeader), money(v.Debit))
+		line(text("Voided, left out: credit", styleHeader), money(v.Credit))
+		line(text("Left out entry", styleHeader), text("Journal", styleHeader), text("Why", styleHeader))
+		if len(w.imp.LeftOut()) == 0 {
+			line(text("No voided journal was left out.", styleText))
+		}
+		for _, o := range w.imp.LeftOut() {
+			line(text(o.EntryID, styleText), text(o.JournalID, styleText), text(o.Reason, styleText))
+		}
+	}
 	w.write([]byte(`</sheetData></worksheet>`))
 }
 
