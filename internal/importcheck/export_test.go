@@ -197,3 +197,12 @@ func TestPresetFilesImport(t *testing.T) {
 		})
 	}
 }
+
+func parse(t *testing.T, spec string) layout.Layout {
+	t.Helper()
+	l, err := layout.Parse(spec, meta)
+	if err != nil {
+		t.Fatalf("Parse(%s): %v", spec, err)
+	}
+	return l
+}
