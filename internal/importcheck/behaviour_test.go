@@ -30,6 +30,8 @@ func TestXeroDetailModeKeepsTheLimit(t *testing.T) {
 	for _, p := range xeroOrg.Check(file) {
 		t.Errorf("detail file: %s", p)
 	}
+	rows := strings.Split(string(file), "\r\n")
+	t.Logf("detail file of 60 journals, %d rows after the header; the first rows:\n%s", len(rows)-2, strings.Join(rows[:min(len(rows), 5)], "\n"))
 	if !strings.Contains(string(file), "ค่าเช่าสำนักงาน (") {
 		t.Errorf("no narration names the journal's memo and id:\n%.600s", file)
 	}

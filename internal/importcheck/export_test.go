@@ -178,6 +178,10 @@ func TestPresetFilesImport(t *testing.T) {
 			for _, p := range tc.check(file) {
 				t.Errorf("%s: %s", tc.name, p)
 			}
+			// The README's examples come from this log.
+			rows := strings.Split(strings.TrimSuffix(string(file), "\r\n"), "\r\n")
+			t.Logf("%s: %d rows after the header, %d failed entries; the first rows:\n%s", tc.name, len(rows)-1,
+				len(failures(rep)), strings.Join(rows[:min(len(rows), 6)], "\n"))
 			// The four broken entries fail; no journal fails for the map, and none for the voids.
 			if got := failures(rep); len(got) != len(demo.Broken) {
 				t.Errorf("failures = %q, want the %d broken entries", got, len(demo.Broken))

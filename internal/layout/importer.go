@@ -108,11 +108,7 @@ func (im *Importer) mapLines(j ledger.Journal) ([]MapRow, error) {
 	for i, l := range j.Lines {
 		r, ok := im.lay.accounts.Row(l.Account)
 		if !ok {
-			why := ""
-			if im.lay.accounts == nil {
-				why = " (the layout has no account map: give accountMap or accountMapCSV, see internal/layout/README.md)"
-			}
-			return nil, ledger.Reject(fmt.Sprintf("account %s %s%s", l.Account, ErrUnmapped, why))
+			return nil, ledger.Reject(fmt.Sprintf("account %s %s", l.Account, ErrUnmapped))
 		}
 		for _, c := range im.lay.Columns {
 			if c.Field == AccountCode && r.Code == "" {

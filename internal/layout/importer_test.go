@@ -129,3 +129,19 @@ func TestAccountMapRefusals(t *testing.T) {
 		t.Errorf("Row(Assets:Cash) = %+v, %v", r, ok)
 	}
 }
+
+// TestPresetNeedsAMap: a bare preset name, with no account map, is refused at start-up with the way to give one,
+// and QuickBooks' Name needs its meta field configured. It fails if a preset starts without the codes it writes
+// (it would then fail every journal of the day, or write Medici paths as codes).
+func TestPresetNeedsAMap(t *testing.T) {
+	for _, name := range layout.PresetNames() {
+		_, err := layout.Parse(name, []string{"customer"})
+		if err == nil || !strings.Contains(err.Error(), name+` needs an account map for its codes and names: give LAYOUT as {"preset":"`+name+`","accountMap":`) {
+			t.Errorf("Parse(%s) = %v", name, err)
+		}
+	}
+	_, err := layout.Parse(`{"preset":"quickbooks-journal-entry","accountMapCSV":`+testMap+`}`, nil)
+	if err == nil || !strings.Contains(err.Error(), `meta field "customer" (nameField), which is not in META_COLUMNS`) {
+		t.Errorf("QuickBooks without meta.customer: %v", err)
+	}
+}

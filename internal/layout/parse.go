@@ -167,6 +167,13 @@ func (l Layout) compile(meta []string) (Layout, error) {
 	if l.MaxLines < 0 {
 		errs = append(errs, fmt.Errorf("maxLines %d is negative", l.MaxLines))
 	}
+	if l.usesMap() && l.accounts == nil {
+		name := l.Name
+		if l.Preset != "" {
+			name = l.Preset
+		}
+		errs = append(errs, fmt.Errorf(`%s needs an account map for its codes and names: give LAYOUT as {"preset":"%s","accountMap":"path/to/map.csv"} (see internal/layout/README.md)`, name, name))
+	}
 	if l.Summary() && !l.usesMap() {
 		errs = append(errs, errors.New("a summary journal groups lines by the account map: add an account_code or account_name column and a map"))
 	}
