@@ -137,9 +137,18 @@ func set(s ...string) map[string]bool {
 func voidedIDs(d demo.Data) []string {
 	var ids []string
 	for _, j := range d.Journals {
-		doc := j.(bson.D)
-		if doc.Map()["voided"] == true {
-			ids = append(ids, doc.Map()["_id"].(primitive.ObjectID).Hex())
+		var id primitive.ObjectID
+		voided := false
+		for _, e := range j.(bson.D) {
+			switch e.Key {
+			case "_id":
+				id = e.Value.(primitive.ObjectID)
+			case "voided":
+				voided = e.Value == true
+			}
+		}
+		if voided {
+			ids = append(ids, id.Hex())
 		}
 	}
 	return ids
