@@ -112,6 +112,10 @@ func TestVoidsListedInTheWorkbook(t *testing.T) {
 	if n := strings.Count(summary, "reversal of voided journal"); n != 3 {
 		t.Errorf("summary lists %d reversals, want 3", n)
 	}
+	// 300 journals and 3 reversals are taken; the 4 broken entries fail.
+	if !strings.Contains(summary, `<t>Entries exported</t></is></c><c r="B3"><v>303</v>`) {
+		t.Errorf("summary does not count 303 entries exported: %.400s", summary[strings.Index(summary, "Entries exported"):])
+	}
 	if !strings.Contains(summary, "Voided, left out: debit") {
 		t.Errorf("summary shows no voided total")
 	}

@@ -24,7 +24,8 @@ type Importer struct {
 	loc  *time.Location
 	sink Sink
 
-	lines     int // line rows sent to the sink
+	lines     int   // line rows sent to the sink
+	entries   int64 // entries taken: written, added to a summary, held or left out
 	voided    map[string]held
 	reversals map[string]held
 	order     []string // held journal ids, voided and reversals, in arrival order
@@ -75,6 +76,7 @@ func (im *Importer) WriteJournal(batchDate, entryID string, j ledger.Journal) er
 		return err
 	}
 	h := held{entryID: entryID, batchDate: batchDate, j: j, maps: maps}
+	im.entries++
 	if im.lay.NetsVoids() {
 		if isVoided(j) {
 			if r, ok := im.reversals[j.ID]; ok {
@@ -250,6 +252,10 @@ func (im *Importer) narration(day time.Time) string {
 	}
 	return n
 }
+
+// Entries reports how many entries the importer took (every WriteJournal that was not refused), whatever became
+// of them: written, added to a summary journal, or left out as voided.
+func (im *Importer) Entries() int64 { return im.entries }
 
 // LeftOut lists the journals left out of the file on purpose, in the order they were paired.
 func (im *Importer) LeftOut() []LeftOut { return im.leftOut }

@@ -43,7 +43,11 @@ func (w *Writer) summary() {
 	}
 	line(text("Ledger export summary", styleTitle))
 	line(text("Batch date", styleHeader), text(w.opts.Date, styleText))
-	line(text("Entries exported", styleHeader), number(w.journals))
+	exported := w.journals
+	if w.imp != nil {
+		exported = w.imp.Entries() // summary journals and left-out voids are not one journal an entry
+	}
+	line(text("Entries exported", styleHeader), number(exported))
 	line(text("Entries failed", styleHeader), number(w.failed))
 	line(text("Rows", styleHeader), number(w.rows))
 	line(text("Debit total", styleHeader), money(w.totals.Debit))
