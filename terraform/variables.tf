@@ -359,7 +359,7 @@ variable "output_format" {
 }
 
 variable "layout" {
-  description = "LAYOUT: the file's columns: default, a preset (xero-manual-journal, quickbooks-journal-entry) or a JSON layout (internal/layout/README.md). The function checks it at start-up. Empty leaves the variable unset (default)."
+  description = "LAYOUT: the file's columns: default, a preset with its account map ({\"preset\":\"xero-manual-journal\",\"accountMap\":\"map.csv\"}; presets xero-manual-journal, quickbooks-journal-entry) or a JSON layout (internal/layout/README.md). The function checks it at start-up. Empty leaves the variable unset (default)."
   type        = string
   default     = ""
 }

@@ -45,14 +45,16 @@ func csvOf(t *testing.T, lay layout.Layout, js ...ledger.Journal) string {
 // headers, date format, sign convention or blank-zero rule fails here; so does a preset with no test.
 func TestPresets(t *testing.T) {
 	want := map[string]string{
-		// Xero: one signed amount, a debit positive and a credit negative; Narration groups the journal's lines.
-		"xero-manual-journal": "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount\r\n" +
-			"6b0ac2406b0c05b000000001,28/11/2026,\"ค่าเช่า, November\",6100,Tax Exempt,15000.25\r\n" +
-			"6b0ac2406b0c05b000000001,28/11/2026,'=paid in cash,1000,Tax Exempt,-15000.25\r\n",
-		// QuickBooks Online: a debit or a credit, the other empty; a short journal number.
+		// Xero: the daily summary journal, one signed amount per account code, narrated with the date and the
+		// detail file; codes and tax rates from the account map; no formula guard (an import evaluates no formula).
+		"xero-manual-journal": "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount,TrackingName1,TrackingOption1\r\n" +
+			"\"Daily summary 28/11/2026, detail in ledger-export_2026-11-28.csv\",28/11/2026,6100,610,Tax Exempt,15000.25,,\r\n" +
+			"\"Daily summary 28/11/2026, detail in ledger-export_2026-11-28.csv\",28/11/2026,1000,100,Tax Exempt,-15000.25,,\r\n",
+		// QuickBooks Online: a debit or a credit, the other empty; the journal's reference (posting date and the end
+		// of its id) as the journal number; account names from the map; Name from meta.customer; no formula guard.
 		"quickbooks-journal-entry": "Journal No,Journal Date,Account Name,Debits,Credits,Description,Name\r\n" +
-			"20261128-000001,28/11/2026,6100,15000.25,,\"ค่าเช่า, November\",\r\n" +
-			"20261128-000001,28/11/2026,1000,,15000.25,'=paid in cash,\r\n",
+			"20261128-05b000000001,28/11/2026,Rent,15000.25,,\"ค่าเช่า, November\",\r\n" +
+			"20261128-05b000000001,28/11/2026,Cash,,15000.25,=paid in cash,\r\n",
 	}
 	for _, name := range layout.PresetNames() {
 		t.Run(name, func(t *testing.T) {
@@ -60,7 +62,9 @@ func TestPresets(t *testing.T) {
 			if !ok {
 				t.Fatalf("preset %s has no pinned output", name)
 			}
-			lay, err := layout.Parse(name, nil)
+			// The presets read codes and names from an account map, and QuickBooks' Name from meta.customer.
+			spec := `{"preset":"` + name + `","accountMapCSV":"account,code,name,tax_rate\n6100,610,Rent,Tax Exempt\n1000,100,Cash,Tax Exempt\n"}`
+			lay, err := layout.Parse(spec, []string{"customer"})
 			if err != nil {
 				t.Fatalf("Parse(%s) = %v", name, err)
 			}
