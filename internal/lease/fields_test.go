@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/lease"
+	"github.com/siamledger/ledger-export/internal/testenv"
 )
 
 // TestRecordKeepsWhatWasWritten: every optional field a write sets reads back from Firestore as written (updates
@@ -51,5 +53,27 @@ func TestRecordKeepsWhatWasWritten(t *testing.T) {
 	if err != nil || rec.State != export.StateRunning || rec.Error != "" || rec.ErrorClass != "" || rec.Permanent ||
 		rec.Fingerprint != "" || rec.Upload == nil || rec.Upload.Offset != up.Offset {
 		t.Errorf("Get() after the takeover = %+v, %v; want running, the failure cleared, the upload kept", rec, err)
+	}
+}
+
+// TestExpireAtIsTheDatePlusRetention: the lock document's expireAt, which a Firestore TTL policy may act on, is the
+// batch date (midnight UTC) plus Retention, whatever the time of the first attempt. Fails if it is computed from
+// the attempt's clock instead (a date exported late would be kept longer, one backfilled early deleted sooner than
+// the documented 400 days), or if Retention is not 400 days.
+func TestExpireAtIsTheDatePlusRetention(t *testing.T) {
+	c, _ := testenv.Firestore(t)
+	s := lease.New(c, "runs", "test", 30*time.Second)
+	late := t0.Add(50 * time.Hour) // two days after the date
+	if _, err := s.Acquire(t.Context(), date, late, export.AcquireOptions{TTL: time.Hour}); err != nil {
+		t.Fatalf("Acquire() = %v", err)
+	}
+	snap, err := c.Collection("runs").Doc(date).Get(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := snap.DataAt("expireAt")
+	want := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 400)
+	if at, ok := got.(time.Time); err != nil || !ok || !at.Equal(want) || lease.Retention != 400*24*time.Hour {
+		t.Errorf("expireAt = %v (%v), Retention %v; want %v, 400 days", got, err, lease.Retention, want)
 	}
 }
