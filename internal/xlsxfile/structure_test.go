@@ -193,3 +193,27 @@ func TestZeroTimeGetsASerial(t *testing.T) {
 		t.Errorf("posted_at 2400-01-01 12:00 = %q, want the serial 182623.5", c.V)
 	}
 }
+
+// TestEscapeSequenceBounds: the underscore of _xHHHH_ is escaped exactly when the four characters are hex digits,
+// at the edges of each range (0 9 a f A F) and just outside them (/ : ` g @ G). Fails on an off-by-one in a range
+// (then _x0000_ or _xFFFF_ shows as a control or other character in Excel, or a harmless _x/000_ is altered).
+func TestEscapeSequenceBounds(t *testing.T) {
+	at := time.Date(2026, 11, 28, 3, 4, 5, 0, time.UTC)
+	hex := []string{"0000", "9999", "aaaa", "ffff", "AAAA", "FFFF", "09af", "AF90"}
+	not := []string{"/000", ":000", "`000", "g000", "@000", "G000", "000/", "000:", "000`", "000g", "000@", "000G"}
+	var js []ledger.Journal
+	for i, h := range append(append([]string{}, hex...), not...) {
+		js = append(js, journal(i+1, "_x"+h+"_", at, 1))
+	}
+	sheet := string(open(t, write(t, xlsxfile.Options{Location: bkk}, js)).files["xl/worksheets/sheet1.xml"])
+	for _, h := range hex {
+		if !strings.Contains(sheet, "<t>_x005F_x"+h+"_</t>") {
+			t.Errorf("_x%s_ is not escaped", h)
+		}
+	}
+	for _, h := range not {
+		if !strings.Contains(sheet, "<t>_x"+h+"_</t>") || strings.Contains(sheet, "_x005F_x"+h) {
+			t.Errorf("_x%s_ (not hex) is escaped", h)
+		}
+	}
+}
