@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/siamledger/ledger-export/internal/drivefake"
 	"github.com/siamledger/ledger-export/internal/export"
 )
 
@@ -43,5 +44,17 @@ func TestUploadReportsEveryConfirmedOffset(t *testing.T) {
 	}
 	if got, want := strings.Join(seen, ","), fmt.Sprint(2*chunk); got != want || uri != u {
 		t.Errorf("Resume progress = %s (session %q), want %s on %q", got, uri, want, u)
+	}
+}
+
+// TestFirstChunkRefused: Drive answers 400 to the very first chunk (offset 0) while holding nothing: the request
+// itself is at fault, so the error is permanent, found by querying the session as for any other offset. Fails if
+// offset 0 is taken for "no offset named" and the session is not queried (the error would be "out of sync", and
+// every retry would send the same refused chunk).
+func TestFirstChunkRefused(t *testing.T) {
+	e := newEnv(t, drivefake.Fault{Op: drivefake.OpChunk, Chunk: 1, Status: 400, Reason: "badRequest"})
+	_, err := e.upload(t, e.store, nil)
+	if got := kind(t, err); got != "permanent" || !strings.Contains(fmt.Sprint(err), "Drive holds the 0 bytes the request assumed") {
+		t.Fatalf("Upload() with the first chunk refused = %v (%s), want permanent, Drive holding the 0 bytes assumed", err, got)
 	}
 }
