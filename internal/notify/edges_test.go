@@ -246,3 +246,17 @@ func TestReadyText(t *testing.T) {
 		t.Errorf("message = %q\nwant %q", got, want)
 	}
 }
+
+// TestReadyTextWithoutFailures: a date with no failed entry gets no failure heading, and no link line without a
+// link. Fails if the heading is written for an empty list.
+func TestReadyTextWithoutFailures(t *testing.T) {
+	hook := newWebhook(t)
+	n, _, _, _ := notifier(hook, newClock())
+	n.Ready(t.Context(), export.Summary{Date: "2026-11-28", FileName: "f.csv", EntriesExported: 12, Rows: 24, DebitTotal: "999.00", CreditTotal: "999.00"})
+	want := "The ledger file for 28 Nov 2026 is in Drive: f.csv\n" +
+		"Entries exported: 12. Failed: 0. Rows: 24.\n" +
+		"Debit total: 999.00. Credit total: 999.00."
+	if got := hook.got(); len(got) != 1 || got[0] != want {
+		t.Errorf("message = %q\nwant %q", got, want)
+	}
+}
