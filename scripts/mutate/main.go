@@ -1,9 +1,11 @@
-// Command mutate runs mutation testing (github.com/go-gremlins/gremlins) over the pure packages and reports, per
-// package, the share of covered mutants the tests kill. Run it with `make mutate`.
+// Command mutate runs mutation testing (github.com/go-gremlins/gremlins) over the packages with logic and reports,
+// per target (a package, or some files of one), the share of covered mutants the tests kill. Run it with
+// `make mutate`.
 //
 // It copies the module (tracked and untracked files, as git lists them) to a temporary directory, so the working
 // tree is never mutated, and drops there the tests of internal/medici that need FerretDB and the Firestore
-// emulator, so that only the mapper's tests judge the mapper's mutants. Each package is one gremlins run.
+// emulator, so that only the mapper's tests judge the mapper's mutants. Each target is one gremlins run.
+// internal/lease's tests start the emulator and FerretDB themselves, once per mutant.
 //
 // A surviving mutant that cannot change behaviour (an equivalent mutant) is listed with its reason in
 // scripts/mutate/equivalent.txt; the gate is the kill rate with those left out, and the raw rate is reported too.
