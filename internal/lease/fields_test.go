@@ -2,6 +2,7 @@ package lease_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +76,29 @@ func TestExpireAtIsTheDatePlusRetention(t *testing.T) {
 	want := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 400)
 	if at, ok := got.(time.Time); err != nil || !ok || !at.Equal(want) || lease.Retention != 400*24*time.Hour {
 		t.Errorf("expireAt = %v (%v), Retention %v; want %v, 400 days", got, err, lease.Retention, want)
+	}
+}
+
+// TestRangeListsTheDatesBetween: Range returns the records of the dates from through to, both included, oldest
+// first, and none outside (notify's missed-notice loop reads the 7 days before a date with it). Fails if a record
+// is dropped, one outside the range is returned, or a readable record is taken for an error.
+func TestRangeListsTheDatesBetween(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	for _, d := range []string{"2026-11-20", "2026-11-21", "2026-11-24", "2026-11-27", "2026-11-28"} {
+		if _, err := s.Acquire(ctx, d, t0, export.AcquireOptions{TTL: time.Hour}); err != nil {
+			t.Fatalf("Acquire(%s) = %v", d, err)
+		}
+	}
+	recs, err := s.Range(ctx, "2026-11-21", "2026-11-27")
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.Date+":"+string(r.State))
+	}
+	if want := "2026-11-21:running,2026-11-24:running,2026-11-27:running"; err != nil || strings.Join(got, ",") != want {
+		t.Errorf("Range(21, 27 Nov) = %v, %v; want %s", got, err, want)
+	}
+	if recs, err := s.Range(ctx, "2026-11-22", "2026-11-23"); err != nil || len(recs) != 0 {
+		t.Errorf("Range over no lock = %v, %v; want none", recs, err)
 	}
 }
