@@ -28,13 +28,14 @@ import (
 // notice. It opens clients of its own for the call, so that it sees what a new instance would, and closes them.
 // 200 when no check failed, 503 otherwise; the answer holds no secret.
 func (h *Handler) serveDoctor(ctx context.Context, w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET")
-		writeJSON(w, http.StatusMethodNotAllowed, answer{Outcome: "failed", Error: "use GET /doctor[?notify=1]"})
+	q := r.URL.Query()
+	prepare := r.Method == http.MethodPost && q.Get("indexes") == "1"
+	if r.Method != http.MethodGet && !prepare {
+		w.Header().Set("Allow", "GET, POST")
+		writeJSON(w, http.StatusMethodNotAllowed, answer{Outcome: "failed", Error: "use GET /doctor[?notify=1], or POST /doctor?indexes=1 to create the missing collections and indexes"})
 		return
 	}
-	q := r.URL.Query()
-	rep, closeAll := h.runDoctor(ctx, q.Get("notify") == "1")
+	rep, closeAll := h.runDoctor(ctx, q.Get("notify") == "1", prepare)
 	defer closeAll()
 	code := http.StatusOK
 	if !rep.OK {
@@ -53,7 +54,7 @@ func (h *Handler) serveDoctor(ctx context.Context, w http.ResponseWriter, r *htt
 
 // runDoctor builds the doctor on fresh clients and runs it. The report is redacted of the MongoDB URI and the
 // webhook URL whatever a driver's message quotes.
-func (h *Handler) runDoctor(ctx context.Context, notify bool) (doctor.Report, func()) {
+func (h *Handler) runDoctor(ctx context.Context, notify, prepare bool) (doctor.Report, func()) {
 	cfg := h.cfg
 	var closers []func()
 	closeAll := func() {
@@ -88,6 +89,15 @@ func (h *Handler) runDoctor(ctx context.Context, notify bool) (doctor.Report, fu
 		})
 		d.Mongo = doctor.MongoDB{DB: mc.Database(cfg.MongoDatabase)}
 	}
+	var created []string
+	if prepare && err == nil {
+		pctx, cancel := context.WithTimeout(ctx, 5*cfg.CallTimeout)
+		created, err = doctor.Prepare(pctx, mc.Database(cfg.MongoDatabase), d.Config.Collections)
+		cancel()
+		if err != nil {
+			h.log.WarnContext(ctx, "creating the missing collections and indexes failed", "error", redact(err.Error(), cfg.MongoURI))
+		}
+	}
 	fs, err := firestore.NewClientWithDatabase(ctx, cfg.FirestoreProject, cfg.FirestoreDatabase)
 	if err != nil {
 		d.Locks = brokenLocks{fmt.Errorf("open firestore client: %w", err)}
@@ -105,6 +115,7 @@ func (h *Handler) runDoctor(ctx context.Context, notify bool) (doctor.Report, fu
 		d.Notifier = doctor.Webhook{URL: cfg.NotifyWebhookURL, Client: &http.Client{Timeout: cfg.CallTimeout}}
 	}
 	rep := d.Run(ctx, notify)
+	rep.Created = created
 	for i := range rep.Results {
 		rep.Results[i].Detail = redactAll(rep.Results[i].Detail, cfg)
 		rep.Results[i].Fix = redactAll(rep.Results[i].Fix, cfg)

@@ -41,6 +41,8 @@ type Result struct {
 type Report struct {
 	OK      bool     `json:"ok"` // no check failed
 	Results []Result `json:"results"`
+	// Created lists what `make indexes` (Prepare) created before the checks ran.
+	Created []string `json:"created,omitempty"`
 }
 
 // Result returns the named check's result, and whether it ran.
@@ -56,6 +58,9 @@ func (r Report) Result(check string) (Result, bool) {
 // Text is the report as lines: "STATUS check: detail", then "  fix: ..." under each failure or warning.
 func (r Report) Text() string {
 	var b strings.Builder
+	for _, c := range r.Created {
+		fmt.Fprintf(&b, "created %s\n", c)
+	}
 	for _, res := range r.Results {
 		fmt.Fprintf(&b, "%-4s %s: %s\n", res.Status, res.Check, res.Detail)
 		if res.Fix != "" {
@@ -325,11 +330,11 @@ func (d *Doctor) collections(ctx context.Context) Result {
 	if len(missing) > 0 {
 		cmds := make([]string, len(missing))
 		for i, m := range missing {
-			cmds[i] = fmt.Sprintf("db.createCollection(%q)", m)
+			cmds[i] = fmt.Sprintf("%q", m)
 		}
 		return Result{Check: CheckMongoCollections, Status: Fail,
 			Detail: fmt.Sprintf("database %s lacks %s (a wrong MONGODB_DATABASE or *_COLLECTION variable, or a new database)", d.Config.Database, strings.Join(missing, ", ")),
-			Fix:    fmt.Sprintf("if the names are right, in mongosh on %s: %s; else set the Terraform variable mongodb_database or the collection variables and apply", d.Config.Database, strings.Join(cmds, "; "))}
+			Fix:    fmt.Sprintf("if the names are right, run make indexes (the function creates %s); else set the Terraform variable mongodb_database or the collection variables and apply", strings.Join(cmds, ", "))}
 	}
 	return Result{Check: CheckMongoCollections, Status: OK, Detail: strings.Join(d.wanted(), ", ") + " exist"}
 }
@@ -362,7 +367,7 @@ func (d *Doctor) indexes(ctx context.Context) Result {
 	case len(missing) > 0:
 		return Result{Check: CheckMongoIndexes, Status: Fail,
 			Detail: fmt.Sprintf("%d of the %d indexes of internal/medici/README.md are missing (every claim and read would scan the collection)", len(missing), len(medici.Indexes(d.Config.Collections))),
-			Fix:    "in mongosh on " + d.Config.Database + ": " + strings.Join(missing, "; ")}
+			Fix:    "make indexes (the function creates, on " + d.Config.Database + ": " + strings.Join(missing, "; ") + ")"}
 	}
 	return Result{Check: CheckMongoIndexes, Status: OK, Detail: fmt.Sprintf("the %d indexes of internal/medici/README.md exist", len(medici.Indexes(d.Config.Collections)))}
 }

@@ -175,7 +175,7 @@ func TestMongoBrokenNamesTheFix(t *testing.T) {
 		if err := s.db.Collection(collections.ExportLogs).Drop(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		s.expect(doctor.CheckMongoCollections, doctor.Fail, `db.createCollection("exportlogs")`, "mongodb_database")
+		s.expect(doctor.CheckMongoCollections, doctor.Fail, `make indexes (the function creates "exportlogs")`, "mongodb_database")
 	})
 	t.Run("missing index", func(t *testing.T) {
 		s := newSetup(t)

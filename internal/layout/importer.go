@@ -158,7 +158,7 @@ func (im *Importer) post(h held) error {
 			}
 			var ok2 bool
 			if s.amount, ok2 = addAmount(s.amount, l.Debit-l.Credit); !ok2 {
-				return fmt.Errorf("summary of %s on %s overflows", r.Code+r.Name, k.date)
+				return fmt.Errorf("%w: summary of %s on %s overflows", ledger.ErrUnwritable, r.Code+r.Name, k.date)
 			}
 		}
 		return nil
@@ -177,13 +177,14 @@ func (im *Importer) room(n int) error {
 		if !im.lay.Summary() && im.lay.usesMap() {
 			hint = `; the daily summary journal (mode "summary") posts one line per account instead`
 		}
-		return fmt.Errorf("the file would hold more than %d lines, the most %s imports from one file%s", im.lay.MaxLines, im.lay.Name, hint)
+		return fmt.Errorf("%w: the file would hold more than %d lines, the most %s imports from one file%s", ledger.ErrUnwritable, im.lay.MaxLines, im.lay.Name, hint)
 	}
 	return nil
 }
 
 // Close posts the reversals whose voided journal is not in the file (they reverse a journal posted on an earlier
-// date), fails when a voided journal's reversal is not in the file, and writes the summary journals.
+// date) and the voided journals whose reversal is not in the file (a later file reverses them), then writes the
+// summary journals.
 func (im *Importer) Close() error {
 	for _, id := range im.order {
 		if orig, ok := strings.CutPrefix(id, "r:"); ok {
@@ -195,8 +196,13 @@ func (im *Importer) Close() error {
 		}
 	}
 	for _, id := range im.order {
+		// A voided journal whose reversal is not in the file is posted as the ledger held it before the void:
+		// its reversal, in a later file, reverses it, as in the ledger's own history. Failing the file instead
+		// would fail the date on every attempt, and leaving it out alone would make the reversal reverse nothing.
 		if v, ok := im.voided[id]; ok {
-			return fmt.Errorf("journal %s (entry %s) is voided (%s) and its reversal is not in this file: %s never posts a voided journal without its reversal", id, v.entryID, v.j.VoidReason, im.lay.Name)
+			if err := im.post(v); err != nil {
+				return err
+			}
 		}
 	}
 	if !im.lay.Summary() {

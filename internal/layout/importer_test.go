@@ -67,8 +67,10 @@ func TestImportVoidPolicy(t *testing.T) {
 		if err != nil || strings.Count(out, "\r\n") != 3 {
 			t.Errorf("%s: a lone reversal = %q, %v; want its two lines", name, out, err)
 		}
-		if _, err := write(l, v); err == nil || !strings.Contains(err.Error(), "journal "+v.ID+" (entry e-"+v.ID+") is voided (duplicate) and its reversal is not in this file") {
-			t.Errorf("%s: a lone voided journal: err = %v", name, err)
+		// A lone voided journal is posted (its reversal, in a later file, reverses it); failing the file would
+		// fail the date on every attempt.
+		if out, err := write(l, v); err != nil || strings.Count(out, "\r\n") != 3 {
+			t.Errorf("%s: a lone voided journal = %q, %v; want its two lines", name, out, err)
 		}
 	}
 	out, err := write(layout.Default(nil), v, r)

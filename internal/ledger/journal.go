@@ -148,6 +148,10 @@ func add(a, b Amount) (Amount, bool) {
 	return s, (s > a) == (b > 0)
 }
 
+// ErrUnwritable marks a file that the layout cannot write as configured, whatever the attempt: more lines than
+// the accounting package imports from one file, say. A retry cannot fix it; a change of layout (or the data) can.
+var ErrUnwritable = errors.New("the file cannot be written in this layout")
+
 // ErrRejected marks a journal that the file's layout cannot write (for example, an account with no row in the
 // account map). The export fails that journal's entry, lists it with the reason, and goes on with the rest.
 var ErrRejected = errors.New("rejected by the file's layout")

@@ -319,7 +319,9 @@ func (w *Writer) serial(b []byte, t time.Time) []byte {
 	if w.when == nil || !t.Equal(w.whenAt) {
 		l := t.In(w.opts.Location)
 		day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
-		days := int64(day.Sub(excelEpoch) / (24 * time.Hour))
+		// In seconds, not a time.Duration, which saturates past ±292 years (a year-1 or year-2400 typo in the
+		// ledger would otherwise show as another date).
+		days := (day.Unix() - excelEpoch.Unix()) / 86400
 		ns := int64(l.Hour())*int64(time.Hour) + int64(l.Minute())*int64(time.Minute) + int64(l.Second())*int64(time.Second) + int64(l.Nanosecond())
 		w.when = strconv.AppendFloat(w.when[:0], float64(days)+float64(ns)/float64(24*time.Hour), 'f', -1, 64)
 		w.whenAt = t

@@ -179,7 +179,8 @@ var payloads = []string{
 // text written (cleaned like the CSV, never guarded), no cell is a formula, money is a number with its exact
 // decimal and the money style, posted_at is the serial of the source instant in the zone, voided a boolean, and a
 // numeric meta value a number. Fails if text cells lose the inline type, get an apostrophe, if _xHHHH_ is not
-// escaped, if white space is trimmed, or if the serial uses UTC instead of the zone.
+// escaped, or if the serial uses UTC instead of the zone. (White space as a spreadsheet reads it, which
+// encoding/xml cannot show: TestWhiteSpaceSurvivesASpreadsheet.)
 func TestCellsAreTypedAndExact(t *testing.T) {
 	at := time.Date(2026, 11, 28, 3, 4, 5, 678e6, time.UTC)
 	var js []ledger.Journal
