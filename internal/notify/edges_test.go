@@ -121,8 +121,10 @@ func TestNoNoticeBeforeDone(t *testing.T) {
 }
 
 // TestMissedNoticesOnlyForDoneDates: after recording a date done, Done looks at the RetryDays (7) dates before it
-// and sends the "ready" notice of each that is done with a summary, and of no other (running, failed, blocked).
-// Fails if the loop sends for dates that are not done, looks at the wrong days, or skips a done one.
+// and sends the "ready" notice of each that is done with a summary, the "late" notice of each blocked by a
+// permanent failure (issue 18: healing skips a blocked date, so only this retry sends a missed one), and nothing
+// for the others (running, uploaded). Fails if the loop sends for dates that are neither, looks at the wrong days,
+// or skips a done or blocked one.
 func TestMissedNoticesOnlyForDoneDates(t *testing.T) {
 	hook := newWebhook(t)
 	n, _, _, _ := notifier(hook, newClock())
@@ -150,8 +152,8 @@ func TestMissedNoticesOnlyForDoneDates(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(dates, ", "); got != "28 Nov 2026, 21 Nov 2026, 27 Nov 2026" {
-		t.Errorf("notices sent for %s, want the date's own, then 21 and 27 Nov (the done ones)", got)
+	if got := strings.Join(dates, ", "); got != "28 Nov 2026, 21 Nov 2026, 23 Nov 2026, 27 Nov 2026" {
+		t.Errorf("notices sent for %s, want the date's own, then 21 and 27 Nov (done) and 23 Nov (blocked: late)", got)
 	}
 }
 
