@@ -17,9 +17,10 @@ type attempt struct {
 	began   time.Time
 	reached bool   // something reached Drive: a session or a file may exist
 	made    string // the id of the file this attempt's upload completed, if any
+	session string // the resumable session this attempt's upload used (its own, or the earlier one it resumed)
+
 	// replaceGone: the recorded file a re-export would replace was deleted from Drive; the upload makes a new file.
 	replaceGone bool
-	session string // the resumable session this attempt's upload used (its own, or the earlier one it resumed)
 }
 
 // export continues from the phase the record reached.
