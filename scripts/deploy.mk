@@ -24,6 +24,9 @@
 #   make doctor [NOTIFY=1]         the preflight: the deployed function checks its own dependencies with its own
 #                                  identity and prints one line per check with the fix of each failure; changes
 #                                  nothing (NOTIFY=1 also sends a test notice); fails unless every check passes
+#   make indexes                   the deployed function creates the collections and indexes MongoDB lacks
+#                                  (internal/medici/README.md), with its own identity, then runs the preflight
+#   make apis [EGRESS=1]           enable the Google APIs the deploy needs (EGRESS=1: also Compute and VPC Access)
 #   make doctor-local              the same preflight against make run's local services (function/cmd/doctorlocal)
 #   make contract                  the Drive and medici contract suites against the real services:
 #                                  DRIVE_FOLDER_ID (+ DRIVE_SHARED_DRIVE_ID) with application default credentials,
@@ -49,7 +52,7 @@ PACKAGE_EXCLUDE ?=
 # The Cloud Functions runtime to check go.mod against; empty: Terraform's.
 RUNTIME ?=
 
-.PHONY: package buildpack-check tf-validate tf-static deploy-check invoke reexport retry-failed status health run-now doctor doctor-local contract
+.PHONY: package buildpack-check tf-validate tf-static deploy-check invoke reexport retry-failed status health run-now doctor doctor-local contract indexes apis
 
 # shq quotes a value for the shell. The reason is passed as typed ($(value REASON): make does not expand a $ in
 # it), single-quoted, through gcloud.sh's environment.
@@ -144,6 +147,12 @@ run-now:
 
 doctor:
 	@$(DEPLOY_ROOT)/scripts/gcloud.sh doctor "$(NOTIFY)"
+
+indexes:
+	@$(DEPLOY_ROOT)/scripts/gcloud.sh indexes
+
+apis:
+	@$(DEPLOY_ROOT)/scripts/gcloud.sh apis "$(EGRESS)"
 
 doctor-local:
 	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./function/cmd/doctorlocal -dir .local $(if $(NOTIFY),-notify)

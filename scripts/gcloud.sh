@@ -8,6 +8,8 @@
 #   gcloud.sh health                 GET /health (200 fresh, 503 stale)
 #   gcloud.sh run-now                run the Cloud Scheduler job now (gcloud scheduler jobs run)
 #   gcloud.sh doctor [NOTIFY]        GET /doctor?format=text: the preflight (NOTIFY: also a test notice)
+#   gcloud.sh indexes                POST /doctor?indexes=1: the function creates missing collections and indexes
+#   gcloud.sh apis [EGRESS]          gcloud services enable the APIs the deploy needs (EGRESS: and the network ones)
 #
 # Each command is printed before it runs; DRY_RUN=1 prints it only.
 # invoke, status and health call the function with curl and the caller's
@@ -181,11 +183,22 @@ doctor)
 		call 300 "/doctor?format=text"
 	fi
 	;;
+indexes)
+	call 300 "/doctor?format=text&indexes=1" "{}"
+	;;
+apis)
+	apis=(cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com
+		cloudscheduler.googleapis.com secretmanager.googleapis.com firestore.googleapis.com storage.googleapis.com
+		iam.googleapis.com iamcredentials.googleapis.com cloudresourcemanager.googleapis.com
+		logging.googleapis.com monitoring.googleapis.com cloudtrace.googleapis.com drive.googleapis.com)
+	[ -n "${2:-}" ] && apis+=(compute.googleapis.com vpcaccess.googleapis.com)
+	run gcloud services enable --project="$project" "${apis[@]}"
+	;;
 run-now)
 	run gcloud scheduler jobs run "$job" --project="$project" --location="$job_region"
 	;;
 *)
-	sed -n '4,10p' "$0" | sed 's/^# //' >&2
+	sed -n '4,12p' "$0" | sed 's/^# //' >&2
 	exit 2
 	;;
 esac
