@@ -55,6 +55,15 @@ type Fault struct {
 	// Heal: every scheduled attempt of two days fails (MongoDB is down from the first day's second chunk to the
 	// end of the second day), then the third day's single attempt must finish all three dates.
 	Heal bool
+
+	// edge is one of the classes of issue 18 (the boundary with operators and the app), played by its own
+	// scenario (edges.go); "" for the classes above.
+	edge edge
+	// env is added to the environment of every instance of the trial (the harness's own tests set it).
+	env []string
+	// tamper, when set, changes the world after the schedule and before the checks (the harness's own tests
+	// use it to make a condition the checks must catch).
+	tamper func(ctx context.Context, w *world) error
 }
 
 // outageLength is how long a brief outage refuses connections.
@@ -157,6 +166,7 @@ func (h *Harness) newWorld(ctx context.Context, f Fault, n int, rnd *rand.Rand) 
 		"OUTPUT_FORMAT="+h.opts.Format,
 		"K_SERVICE=", "FUNCTION_TARGET=",
 	)
+	w.env = append(w.env, f.env...)
 	return w, nil
 }
 
