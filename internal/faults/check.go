@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -27,6 +28,7 @@ const folder = "exports"
 // snapshot is what Drive, MongoDB and Firestore hold once no attempt is in flight.
 type snapshot struct {
 	status, fileOf map[string]string           // queue _id (hex) → status, metadata.fileId
+	errorOf        map[string]string           // queue _id (hex) → the failure reason it records
 	byDate         map[string][]drivefake.File // live files by their exportDate
 	entries        map[string]map[string]bool  // live file id → entry ids in it
 	filesOf        map[string][]string         // entry id → live files holding it
@@ -52,7 +54,7 @@ func (w *world) read(ctx context.Context) (*snapshot, error) {
 		filesOf: map[string][]string{}, lines: map[string]int{}, locks: map[string]export.Record{},
 		fileLines: map[string]map[string][]line{}, journalOf: map[string]string{}}
 	var err error
-	if s.status, s.fileOf, err = queueState(ctx, w.db, s.journalOf); err != nil {
+	if s.status, s.fileOf, s.errorOf, err = queueState(ctx, w.db, s.journalOf); err != nil {
 		return nil, fmt.Errorf("read queue: %w", err)
 	}
 	for _, d := range w.days {
@@ -196,7 +198,7 @@ func (w *world) checkShared(s *snapshot, t *trialResult) {
 			g.add(fmt.Sprintf("lines appearing %d times over the live files", n), id)
 		}
 	}
-	known := map[string]bool{}
+	known := maps.Clone(w.alsoValid)
 	for _, d := range w.days {
 		for id := range d.valid {
 			known[id] = true
@@ -381,31 +383,34 @@ func hasMark(marks []string, what, point string) bool {
 	return false
 }
 
-// queueState reads every queue entry's status and file id, and adds each entry's journal to journalOf.
-func queueState(ctx context.Context, db *mongo.Database, journalOf map[string]string) (status, fileOf map[string]string, err error) {
+// queueState reads every queue entry's status, file id and failure reason, and adds each entry's journal to
+// journalOf.
+func queueState(ctx context.Context, db *mongo.Database, journalOf map[string]string) (status, fileOf, errorOf map[string]string, err error) {
 	cur, err := db.Collection("exportqueues").Find(ctx, bson.D{})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var docs []struct {
 		ID       any    `bson:"_id"`
 		Journal  any    `bson:"entryId"`
 		Status   string `bson:"status"`
+		Error    string `bson:"error"`
 		Metadata struct {
 			FileID string `bson:"fileId"`
 		} `bson:"metadata"`
 	}
 	if err := cur.All(ctx, &docs); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	status, fileOf = map[string]string{}, map[string]string{}
+	status, fileOf, errorOf = map[string]string{}, map[string]string{}, map[string]string{}
 	for _, d := range docs {
 		id := idString(d.ID)
 		status[id] = d.Status
 		fileOf[id] = d.Metadata.FileID
+		errorOf[id] = d.Error
 		journalOf[id] = idString(d.Journal)
 	}
-	return status, fileOf, nil
+	return status, fileOf, errorOf, nil
 }
 
 // idString writes a queue _id as the CSV does: an ObjectId in hex, anything else as it prints.

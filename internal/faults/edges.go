@@ -1,4 +1,778 @@
 package faults
 
-// edge names a class of issue 18: the boundary with operators and the app.
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/siamledger/ledger-export/internal/drivefake"
+	"github.com/siamledger/ledger-export/internal/export"
+)
+
+// edge names a class of issue 18: the boundary with operators and the app. Each is played by its own scenario.
 type edge string
+
+// The classes of issue 18, by the defect of its section "Reproduced defects" each one reproduces.
+const (
+	// edgeReexportStalled (defect 1): two attempts fail on a Drive 503, leaving the entries exporting at
+	// generation 2; then the operator's re-export through the function.
+	edgeReexportStalled edge = "reexport-stalled"
+	// edgeReexportDone (defect 1, the command's contract): a done date re-exported through the function: the
+	// same Drive file gets a new revision, the earlier one kept.
+	edgeReexportDone edge = "reexport-done"
+	// edgeRequeue (defect 2): while the first attempt is stopped at Fault.Stop, the app sets a failed entry back
+	// to queued (after fixing its journal) and deletes an exporting entry; then the attempt goes on.
+	edgeRequeue edge = "app-requeue"
+	// edgeHealDrive (defect 3): an earlier date is unfinished with its entries queued; healing it meets a Drive
+	// 503 on the later date's first attempt.
+	edgeHealDrive edge = "heal-drive"
+	// edgeHealBusy (defect 3): an earlier date's attempt holds its lease (frozen after the lock, entries still
+	// queued) while the later date's first attempt runs.
+	edgeHealBusy edge = "heal-busy"
+	// edgeJournalTwice (defect 4): the app queues one journal at 17:59:59 and again at 18:00:01.
+	edgeJournalTwice edge = "journal-twice"
+	// edgeThawReexport (defect 5, trashOthers): an attempt frozen after its claim past its lease is thawed while
+	// a re-export of the date (done meanwhile by a newer attempt) is stopped after its own claim.
+	edgeThawReexport edge = "thaw-reexport"
+	// edgeThawAdopt (defect 5, abandon): an attempt frozen after its upload, before recording it, is thawed
+	// past its lease while a newer attempt that adopts its file is stopped after the adoption.
+	edgeThawAdopt edge = "thaw-adopt"
+)
+
+// days is how many batch dates the class's trial seeds.
+func (e edge) days() int {
+	switch e {
+	case edgeRequeue, edgeHealDrive, edgeHealBusy, edgeJournalTwice:
+		return 2
+	}
+	return 1
+}
+
+// operatorEmail is the caller of the operator's commands: the email claim of operatorToken.
+const operatorEmail = "operator@faults.example"
+
+// operatorToken is the OIDC token the operator's requests carry. Its signature is not real: in production Cloud
+// Run's IAM check verifies the token before the request reaches the function, which reads the caller's email from
+// its claims.
+var operatorToken = func() string {
+	enc := base64.RawURLEncoding.EncodeToString
+	claims, _ := json.Marshal(map[string]any{
+		"iss": "https://accounts.google.com", "aud": "ledger-export", "email": operatorEmail, "email_verified": true,
+		"sub": "1000", "iat": time.Now().Unix(), "exp": time.Now().Add(24 * time.Hour).Unix(),
+	})
+	return enc([]byte(`{"alg":"RS256","typ":"JWT","kid":"faults"}`)) + "." + enc(claims) + "." + enc([]byte("not-a-signature"))
+}()
+
+// reexportReason is the reason the operator gives.
+const reexportReason = "faults harness: re-export requested by the operator"
+
+// playEdge plays the fault's class of issue 18.
+func (w *world) playEdge(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+	switch f.edge {
+	case edgeReexportStalled:
+		return w.reexportStalled(ctx, f, rnd)
+	case edgeReexportDone:
+		return w.reexportDone(ctx, f, rnd)
+	case edgeRequeue:
+		return w.appRequeue(ctx, f, rnd)
+	case edgeHealDrive, edgeHealBusy:
+		return w.healEarlier(ctx, f, rnd)
+	case edgeJournalTwice:
+		return w.journalTwice(ctx, f, rnd)
+	case edgeThawReexport:
+		return w.thawReexport(ctx, f, rnd)
+	case edgeThawAdopt:
+		return w.thawAdopt(ctx, f, rnd)
+	}
+	return trialResult{}, fmt.Errorf("unknown class %q", f.edge)
+}
+
+// command sends an operator's command (body) to a fresh instance, or to inst when given, and repeats it until it
+// answers 200: at most three times, five scaled minutes apart, as the runbook says. It returns the last answer.
+func (w *world) command(ctx context.Context, t *trialResult, inst *instance, body map[string]any) (int, error) {
+	code := 0
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(5 * w.h.opts.Minute)
+		}
+		if inst == nil || i > 0 {
+			var err error
+			if inst, err = w.instance(ctx); err != nil {
+				return 0, err
+			}
+		}
+		t.attempts++
+		if code = w.post(ctx, inst, request{body: body, operator: true}); code == http.StatusOK {
+			return code, nil
+		}
+	}
+	return code, nil
+}
+
+// reexportBody is the operator's re-export of date.
+func reexportBody(date string) map[string]any {
+	return map[string]any{"date": date, "reexport": true, "reason": reexportReason}
+}
+
+// background sends r to inst and delivers the answer on the returned channel.
+func (w *world) background(ctx context.Context, inst *instance, r request) <-chan int {
+	answered := make(chan int, 1)
+	go func() { answered <- w.post(ctx, inst, r) }()
+	return answered
+}
+
+// waitStopped waits until inst has left its stop mark for point and is stopped, and reports whether it did; it
+// gives up when the request answered first (the point was never reached) or after the lease and a minute.
+func (w *world) waitStopped(ctx context.Context, inst *instance, point string, answered <-chan int) (bool, int) {
+	deadline := time.Now().Add(35*w.h.opts.Minute + time.Minute)
+	for time.Now().Before(deadline) {
+		if hasMark(inst.marks(), "stop", point) && inst.stopped() {
+			return true, 0
+		}
+		select {
+		case code := <-answered:
+			return false, code
+		case <-ctx.Done():
+			return false, 0
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return false, 0
+}
+
+// stoppedInstance starts an instance that stops itself at point, sends it r in the background, and waits until it
+// is stopped there. It fails the trial with "fault never fired" when the request answered first.
+func (w *world) stoppedInstance(ctx context.Context, t *trialResult, point string, r request) (*instance, <-chan int, bool, error) {
+	inst, err := w.newInstance(ctx, "", point)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	inst.frozen.Store(true) // no other request goes to it
+	answered := w.background(ctx, inst, r)
+	stopped, code := w.waitStopped(ctx, inst, point, answered)
+	if !stopped {
+		t.fail("fault never fired: the attempt did not stop at %s (answered %d; marks %q)", point, code, inst.marks())
+	}
+	return inst, answered, stopped, nil
+}
+
+// awaitAnswer waits for a thawed instance's answer, for at most the lease and a minute.
+func (w *world) awaitAnswer(ctx context.Context, answered <-chan int) int {
+	select {
+	case code := <-answered:
+		return code
+	case <-ctx.Done():
+	case <-time.After(35*w.h.opts.Minute + time.Minute):
+	}
+	return 0
+}
+
+// reexportStalled reproduces defect 1: two attempts fail on a Drive 503 (every chunk 2 of the date's uploads), so
+// the entries stay exporting at generation 2; then the operator re-exports the date through the function. The
+// date must end exported exactly once at a generation above 2, with nothing left exporting.
+func (w *world) reexportStalled(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+	var t trialResult
+	d := w.days[0]
+	s := &schedule{w: w, day: d, f: Fault{Name: f.Name}, rnd: rnd}
+	done, err := s.play(ctx, 2)
+	t.attempts += s.attempts
+	if err != nil || !w.waitIdle(ctx, &t) {
+		return t, err
+	}
+	before, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	rec := before.locks[d.date]
+	exporting := countStatus(before, d.valid, "exporting")
+	proven := w.prove(s, &t)
+	if done || rec.Generation != 2 || exporting == 0 {
+		proven = false
+		t.fail("fault never fired: after two attempts (answers %v) the lock is %s at generation %d with %d entries exporting, want failed at 2 with entries exporting",
+			s.codes, rec.State, rec.Generation, exporting)
+	}
+
+	w.fake.ClearFaults()
+	code, err := w.command(ctx, &t, nil, reexportBody(d.date))
+	if err != nil || !w.waitIdle(ctx, &t) {
+		return t, err
+	}
+	snap, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	ok := w.checkExported(snap, w.days, &t)
+	if code != http.StatusOK {
+		ok = false
+		t.fail("the operator's re-export of %s answered %d, want 200", d.date, code)
+	}
+	if g := snap.locks[d.date].Generation; g <= rec.Generation {
+		ok = false
+		t.fail("date %s: generation %d after the re-export, want above %d (it never restarts)", d.date, g, rec.Generation)
+	}
+	t.ok, t.proven = ok, proven
+	return t, nil
+}
+
+// reexportDone re-exports a done date through the function: the same Drive file gets a new revision (the earlier
+// one kept forever), every entry is in it exactly once, the generation rises, and the lock records who asked and why.
+func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+	var t trialResult
+	d := w.days[0]
+	s := &schedule{w: w, day: d, f: Fault{Name: f.Name}, rnd: rnd}
+	done, err := s.play(ctx, len(retryWaits))
+	t.attempts += s.attempts
+	if err != nil || !w.waitIdle(ctx, &t) {
+		return t, err
+	}
+	first, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	okFirst := done && w.checkExported(first, w.days, &t)
+	files := first.byDate[d.date]
+	if !okFirst || len(files) != 1 {
+		t.fail("the date was not exported exactly once before the re-export (answers %v)", s.codes)
+		return t, nil
+	}
+	fileID, gen := files[0].ID, first.locks[d.date].Generation
+	revsBefore, err := w.revisions(ctx, fileID)
+	if err != nil {
+		t.fail("list the revisions of %s before the re-export: %v", fileID, err)
+	}
+
+	code, err := w.command(ctx, &t, nil, reexportBody(d.date))
+	if err != nil || !w.waitIdle(ctx, &t) {
+		return t, err
+	}
+	snap, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	ok := code == http.StatusOK
+	if !ok {
+		t.fail("the operator's re-export of %s answered %d, want 200", d.date, code)
+	}
+	ok = w.checkExported(snap, w.days, &t) && ok
+	ok = w.checkReexported(ctx, snap, d.date, fileID, gen, len(revsBefore), &t) && ok
+	revs, _ := w.revisions(ctx, fileID)
+	t.proven = code == http.StatusOK && len(revs) > len(revsBefore)
+	if !t.proven {
+		t.fail("fault never fired: the re-export answered %d and file %s has %d revisions (%d before)", code, fileID, len(revs), len(revsBefore))
+	}
+	t.ok = ok
+	return t, nil
+}
+
+// checkReexported checks a re-exported date: its one live file is still fileID, which has a revision more than
+// the revsBefore it had, every earlier revision kept forever; the generation is above gen; the lock's summary
+// records the correction with the operator's email and reason.
+func (w *world) checkReexported(ctx context.Context, s *snapshot, date, fileID string, gen int64, revsBefore int, t *trialResult) bool {
+	before := len(t.problems)
+	if files := s.byDate[date]; len(files) != 1 || files[0].ID != fileID {
+		var ids []string
+		for _, f := range files {
+			ids = append(ids, f.ID)
+		}
+		t.fail("date %s: live files %v after the re-export, want only the same file %s", date, ids, fileID)
+	}
+	revs, err := w.revisions(ctx, fileID)
+	switch {
+	case err != nil:
+		t.fail("list the revisions of %s: %v", fileID, err)
+	case len(revs) <= revsBefore:
+		t.fail("file %s has %d revisions after the re-export, %d before: want a new revision", fileID, len(revs), revsBefore)
+	default:
+		for _, r := range revs[:len(revs)-1] {
+			if !r.KeepForever {
+				t.fail("file %s: earlier revision %s is not kept forever", fileID, r.ID)
+			}
+		}
+	}
+	rec := s.locks[date]
+	if rec.Generation <= gen {
+		t.fail("date %s: generation %d after the re-export, want above %d", date, rec.Generation, gen)
+	}
+	switch c := correctionOf(rec); {
+	case c == nil:
+		t.fail("date %s: the lock's summary records no correction after the re-export", date)
+	case c.By != operatorEmail || c.Reason != reexportReason || c.Previous.Generation != gen:
+		t.fail("date %s: correction by %q for %q of generation %d, want %q, %q, %d", date, c.By, c.Reason, c.Previous.Generation, operatorEmail, reexportReason, gen)
+	}
+	return len(t.problems) == before
+}
+
+func correctionOf(rec export.Record) *export.Correction {
+	if rec.Summary == nil {
+		return nil
+	}
+	return rec.Summary.Correction
+}
+
+// revision is one entry of Drive's revisions.list.
+type revision struct {
+	ID          string `json:"id"`
+	KeepForever bool   `json:"keepForever"`
+	MD5         string `json:"md5Checksum"`
+}
+
+// revisions lists a file's revisions from the fake Drive, oldest first, through Drive's own API
+// (GET files/ID/revisions).
+func (w *world) revisions(ctx context.Context, fileID string) ([]revision, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.fake.URL()+"/drive/v3/files/"+fileID+"/revisions", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := w.fake.Client().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("revisions of %s: %s: %s", fileID, resp.Status, strings.TrimSpace(string(b)))
+	}
+	var list struct {
+		Revisions []revision `json:"revisions"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("revisions of %s: %w", fileID, err)
+	}
+	return list.Revisions, nil
+}
+
+func countStatus(s *snapshot, ids map[string]bool, status string) int {
+	n := 0
+	for id := range ids {
+		if s.status[id] == status {
+			n++
+		}
+	}
+	return n
+}
+
+// appRequeue reproduces defect 2. The first date's first attempt stops at f.Stop, after the failed marks and
+// before the final count of the marks. While it is stopped the app does what its README allowed: it fixes the
+// journal of a failed entry (the debit stored as a string) and sets the entry back to queued, and it deletes an
+// exporting entry. Then the attempt goes on, the schedule plays out, and the next date's schedule runs. The first
+// date must end done with no stall; the re-queued entry must be in the next date's file once, listed there as a
+// late arrival of the first date; the deleted entry in no file but the first date's own (its file may have held
+// it before it was deleted) and nothing else lost.
+func (w *world) appRequeue(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+	var t trialResult
+	x, y := w.days[0], w.days[1]
+	s := &schedule{w: w, day: x, f: Fault{Name: f.Name}, rnd: rnd}
+	t.attempts++
+	s.starts = append(s.starts, time.Now())
+	inst, answered, stopped, err := w.stoppedInstance(ctx, &t, f.Stop, request{scheduled: x.cutoff})
+	if err != nil {
+		return t, err
+	}
+	s.first = inst
+
+	// The app's edits, while the attempt is stopped.
+	requeued := x.data.Queue[x.data.Valid+2].(bson.D).Map() // the line whose debit is a string
+	deleted := x.data.Queue[x.data.Valid-1].(bson.D).Map()  // the last valid entry
+	requeuedID, deletedID := idString(requeued["_id"]), idString(deleted["_id"])
+	editsInWindow := false
+	if stopped {
+		editsInWindow, err = w.requeueAndDelete(ctx, &t, requeued, deleted)
+		if err != nil {
+			return t, err
+		}
+		inst.thaw()
+	}
+	code := w.awaitAnswer(ctx, answered)
+	s.codes = append(s.codes, code)
+	done := code == http.StatusOK
+	if !done {
+		if done, err = s.playFrom(ctx, 1, len(retryWaits)); err != nil {
+			return t, err
+		}
+	}
+	t.attempts += s.attempts
+	if !done {
+		t.fail("date %s: no attempt answered 200 after the app's edits (answers %v): the date stalls", x.date, s.codes)
+	}
+	s2 := &schedule{w: w, day: y, rnd: rnd}
+	if _, err := s2.play(ctx, len(retryWaits)); err != nil {
+		return t, err
+	}
+	t.attempts += s2.attempts
+	if !w.waitIdle(ctx, &t) {
+		return t, nil
+	}
+	snap, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+
+	// The bookkeeping of the edits: the re-queued entry is now a valid late arrival of x; the deleted one is gone.
+	delete(w.days[0].broken, requeuedID)
+	delete(w.days[0].valid, deletedID)
+	w.alsoValid[requeuedID] = true
+	w.alsoValid[deletedID] = true
+	ok := w.checkExported(snap, w.days, &t)
+	ok = w.checkLate(snap, requeuedID, x.date, y.date, &t) && ok
+	ok = w.checkDeleted(snap, deletedID, x.date, &t) && ok
+	t.ok = ok && done
+	t.proven = stopped && editsInWindow
+	return t, nil
+}
+
+// requeueAndDelete makes the app's two edits of appRequeue and reports whether each met the entry in the state the
+// defect needs (the re-queued one failed, the deleted one exporting).
+func (w *world) requeueAndDelete(ctx context.Context, t *trialResult, requeued, deleted map[string]any) (bool, error) {
+	q := w.db.Collection("exportqueues")
+	var before struct {
+		Status string `bson:"status"`
+	}
+	if err := q.FindOne(ctx, bson.D{{Key: "_id", Value: requeued["_id"]}}).Decode(&before); err != nil {
+		return false, fmt.Errorf("read the entry to re-queue: %w", err)
+	}
+	var del struct {
+		Status string `bson:"status"`
+	}
+	if err := q.FindOne(ctx, bson.D{{Key: "_id", Value: deleted["_id"]}}).Decode(&del); err != nil {
+		return false, fmt.Errorf("read the entry to delete: %w", err)
+	}
+	// The app fixes the journal: its debit becomes a number.
+	if _, err := w.db.Collection("medici_transactions").UpdateMany(ctx,
+		bson.D{{Key: "_journal", Value: requeued["entryId"]}, {Key: "debit", Value: bson.D{{Key: "$type", Value: "string"}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "debit", Value: 50.0}}}}); err != nil {
+		return false, fmt.Errorf("fix the journal: %w", err)
+	}
+	res, err := q.UpdateOne(ctx, bson.D{{Key: "_id", Value: requeued["_id"]}, {Key: "status", Value: "failed"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "queued"}, {Key: "updatedAt", Value: time.Now()}}}})
+	if err != nil {
+		return false, fmt.Errorf("re-queue: %w", err)
+	}
+	dres, err := q.DeleteOne(ctx, bson.D{{Key: "_id", Value: deleted["_id"]}, {Key: "status", Value: "exporting"}})
+	if err != nil {
+		return false, fmt.Errorf("delete: %w", err)
+	}
+	if res.ModifiedCount != 1 || dres.DeletedCount != 1 {
+		t.fail("fault never fired: at the stop the entry to re-queue was %s and the one to delete %s, want failed and exporting", before.Status, del.Status)
+		return false, nil
+	}
+	return true, nil
+}
+
+// checkLate checks a late arrival: the entry whose createdAt is in own's window is in exactly one live file, of
+// date in, completed with it, and in's lock summary lists it as late with date own.
+func (w *world) checkLate(s *snapshot, id, own, in string, t *trialResult) bool {
+	files := s.filesOf[id]
+	if len(files) != 1 || !slices.ContainsFunc(s.byDate[in], func(f drivefake.File) bool { return f.ID == files[0] }) {
+		t.fail("late arrival %s of %s: in live files %v, want once in the file of %s", id, own, files, in)
+		return false
+	}
+	if s.status[id] != "completed" || s.fileOf[id] != files[0] {
+		t.fail("late arrival %s of %s: %s with file %q, want completed with %s", id, own, s.status[id], s.fileOf[id], files[0])
+		return false
+	}
+	rec := s.locks[in]
+	if rec.Summary == nil || !slices.ContainsFunc(rec.Summary.Late, func(l export.LateEntry) bool { return l.EntryID == id && l.Date == own }) {
+		var late []export.LateEntry
+		if rec.Summary != nil {
+			late = rec.Summary.Late
+		}
+		t.fail("late arrival %s: the summary of %s lists late %+v, want it with date %s", id, in, late, own)
+		return false
+	}
+	return true
+}
+
+// checkDeleted checks an entry the app deleted while the date held it: gone from the queue, and in no live file
+// but at most one of its own date (the file may have been complete before the deletion).
+func (w *world) checkDeleted(s *snapshot, id, own string, t *trialResult) bool {
+	files := s.filesOf[id]
+	mine := len(files) == 1 && slices.ContainsFunc(s.byDate[own], func(f drivefake.File) bool { return f.ID == files[0] })
+	if st, present := s.status[id]; present || (len(files) > 0 && !mine) {
+		t.fail("deleted entry %s of %s: in the queue %v (%s), in live files %v", id, own, present, st, files)
+		return false
+	}
+	return true
+}
+
+// healEarlier reproduces defect 3. The earlier date's first attempt stops after taking its lock, before its claim,
+// so its entries stay queued: for heal-drive it is killed there (SIGKILL), its lease left to expire, and the later
+// date's first attempt meets a Drive 503 on every chunk 2 while it heals the earlier date; for heal-busy it is
+// frozen there (SIGSTOP) and holds its lease while the later date's first attempt runs, then it is thawed. That
+// first attempt of the later date must not export its own date (it answers non-200 and leaves no file of it), and
+// in the end each date's entries are in its own file.
+func (w *world) healEarlier(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+	var t trialResult
+	x, y := w.days[0], w.days[1]
+	var (
+		proven   bool
+		frozen   *instance
+		answered <-chan int
+	)
+	if f.edge == edgeHealBusy {
+		inst, ans, stopped, err := w.stoppedInstance(ctx, &t, export.PointLocked, request{scheduled: x.cutoff})
+		if err != nil {
+			return t, err
+		}
+		t.attempts++
+		frozen, answered, proven = inst, ans, stopped
+	} else {
+		sx := &schedule{w: w, day: x, f: Fault{Name: f.Name, Crash: export.PointLocked}, rnd: rnd}
+		if _, err := sx.play(ctx, 1); err != nil {
+			return t, err
+		}
+		t.attempts += sx.attempts
+		proven = w.prove(sx, &t)
+		time.Sleep(36 * w.h.opts.Minute) // the killed attempt's lease expires
+		w.addDriveFaults(f.DriveAfterFirst)
+	}
+
+	sy := &schedule{w: w, day: y, rnd: rnd}
+	if _, err := sy.play(ctx, 1); err != nil {
+		return t, err
+	}
+	t.attempts += sy.attempts
+	if !w.waitIdle(ctx, &t) {
+		return t, nil
+	}
+	mid, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	ok := true
+	if sy.codes[0] == http.StatusOK || len(mid.byDate[y.date]) > 0 {
+		ok = false
+		t.fail("date %s was exported (answer %d, %d live files) while the earlier date %s was unfinished (%s)",
+			y.date, sy.codes[0], len(mid.byDate[y.date]), x.date, stateOf(mid.locks[x.date], true))
+	}
+	for _, id := range sortedKeys(x.valid) {
+		if in := mid.filesOf[id]; len(in) > 0 {
+			ok = false
+			t.fail("entry %s of %s is in live file %s while %s is unfinished", id, x.date, in[0], x.date)
+			break
+		}
+	}
+	if f.edge == edgeHealBusy {
+		frozen.thaw()
+		if code := w.awaitAnswer(ctx, answered); code != http.StatusOK {
+			t.fail("the thawed attempt of %s answered %d", x.date, code)
+		}
+	} else {
+		proven = w.prove(&schedule{w: w, day: y}, &t) && proven // the Drive 503 served a request
+		w.fake.ClearFaults()
+	}
+	if done, err := sy.playFrom(ctx, 1, len(retryWaits)); err != nil || !done {
+		if err != nil {
+			return t, err
+		}
+		ok = false
+		t.fail("date %s: no attempt answered 200 (answers %v)", y.date, sy.codes)
+	}
+	t.attempts += sy.attempts - 1
+	if !w.waitIdle(ctx, &t) {
+		return t, nil
+	}
+	snap, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	t.ok = w.checkExported(snap, w.days, &t) && ok
+	t.proven = proven
+	return t, nil
+}
+
+// journalTwice reproduces defect 4: the app queues one journal of the first date at 17:59:59 and its retry queues
+// the same journal again at 18:00:01, in the next date's window. Both dates run their schedule. Exactly one file
+// holds the journal (the first date's); the second entry fails with "journal already exported in <file> of
+// <date>" and is in no file.
+func (w *world) journalTwice(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+	var t trialResult
+	x, y := w.days[0], w.days[1]
+	orig := x.data.Queue[0].(bson.D).Map()
+	q := w.db.Collection("exportqueues")
+	if _, err := q.UpdateByID(ctx, orig["_id"], bson.D{{Key: "$set", Value: bson.D{{Key: "createdAt", Value: x.cutoff.Add(-time.Second)}}}}); err != nil {
+		return t, fmt.Errorf("move the first entry to 17:59:59: %w", err)
+	}
+	again := primitive.NewObjectID()
+	at := x.cutoff.Add(time.Second)
+	if _, err := q.InsertOne(ctx, bson.D{{Key: "_id", Value: again}, {Key: "entryId", Value: orig["entryId"]}, {Key: "exportPath", Value: "scheduled"},
+		{Key: "status", Value: "queued"}, {Key: "createdAt", Value: at}, {Key: "updatedAt", Value: at}}); err != nil {
+		return t, fmt.Errorf("queue the journal again: %w", err)
+	}
+	for _, d := range w.days {
+		s := &schedule{w: w, day: d, rnd: rnd}
+		if _, err := s.play(ctx, len(retryWaits)); err != nil {
+			return t, err
+		}
+		t.attempts += s.attempts
+	}
+	if !w.waitIdle(ctx, &t) {
+		return t, nil
+	}
+	snap, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	ok := w.checkExported(snap, w.days, &t)
+	id := again.Hex()
+	want := "journal already exported in "
+	fileName := ""
+	if files := snap.byDate[x.date]; len(files) == 1 {
+		fileName = files[0].Name
+	}
+	reason := snap.errorOf[id]
+	if snap.status[id] != "failed" || !strings.Contains(reason, want) || !strings.Contains(reason, x.date) || (fileName != "" && !strings.Contains(reason, fileName)) ||
+		len(snap.filesOf[id]) > 0 {
+		ok = false
+		t.fail("the journal queued again at 18:00:01 (entry %s of %s): %s %q in files %v, want failed with %q%s of %s and in no file",
+			id, y.date, snap.status[id], reason, snap.filesOf[id], want, fileName, x.date)
+	}
+	t.ok = ok
+	// The proof: the second date's run claimed the second entry (it is no longer queued).
+	t.proven = snap.status[id] != "queued" && snap.status[id] != ""
+	if !t.proven {
+		t.fail("fault never fired: the journal's second entry is %q, never claimed", snap.status[id])
+	}
+	return t, nil
+}
+
+// thawReexport reproduces the first half of defect 5. The first attempt freezes after its claim past its lease,
+// and the scheduler's later attempts finish the date. Then the operator re-exports the date; that request stops
+// after its claim. The old attempt is thawed now, while the re-export is under way, and runs to its end; then
+// the re-export goes on. The re-export's file (the date's same file) must never be trashed, and the done date must
+// end with exactly that file live, holding every entry once.
+func (w *world) thawReexport(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+	var t trialResult
+	d := w.days[0]
+	s := &schedule{w: w, day: d, f: Fault{Name: f.Name, Stop: export.PointClaimed}, rnd: rnd}
+	done, err := s.play(ctx, len(retryWaits))
+	t.attempts += s.attempts
+	if err != nil || !w.waitIdle(ctx, &t) {
+		return t, err
+	}
+	first, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	files := first.byDate[d.date]
+	if !done || len(files) != 1 || first.locks[d.date].State != export.StateDone {
+		t.fail("date %s not done with one file by the later attempts while the first is frozen (answers %v, %d files)", d.date, s.codes, len(files))
+		s.first.thaw()
+		return t, nil
+	}
+	fileID, gen := files[0].ID, first.locks[d.date].Generation
+	revsBefore, _ := w.revisions(ctx, fileID)
+
+	re, answered, stopped, err := w.stoppedInstance(ctx, &t, export.PointClaimed, request{body: reexportBody(d.date), operator: true})
+	if err != nil {
+		return t, err
+	}
+	t.attempts++
+	s.stopSeen = s.first.stopped()
+	s.first.thaw()
+	s.thawed = s.first.waitIdle(ctx, 35*w.h.opts.Minute+time.Minute)
+	if stopped {
+		re.thaw()
+	}
+	code := w.awaitAnswer(ctx, answered)
+	if code != http.StatusOK {
+		if code, err = w.command(ctx, &t, nil, reexportBody(d.date)); err != nil {
+			return t, err
+		}
+	}
+	if !w.waitIdle(ctx, &t) {
+		return t, nil
+	}
+	snap, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	ok := code == http.StatusOK
+	if !ok {
+		t.fail("the re-export of %s answered %d, want 200", d.date, code)
+	}
+	ok = w.checkExported(snap, w.days, &t) && ok
+	ok = w.checkReexported(ctx, snap, d.date, fileID, gen, len(revsBefore), &t) && ok
+	t.ok = ok
+	t.proven = w.prove(s, &t) && stopped
+	return t, nil
+}
+
+// thawAdopt reproduces the second half of defect 5. The first attempt uploads the whole file and freezes before
+// recording it; its lease expires. The next attempt takes over, adopts that file and stops right after the
+// adoption (its own after-upload point). The old attempt is thawed now: it lost its lease, and must not trash the
+// file the newer attempt is adopting. Then the newer attempt goes on. The date must end done with its one file
+// live (not in the trash), holding every entry once.
+func (w *world) thawAdopt(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+	var t trialResult
+	d := w.days[0]
+	old, oldAnswered, oldStopped, err := w.stoppedInstance(ctx, &t, export.PointUploaded, request{scheduled: d.cutoff})
+	if err != nil {
+		return t, err
+	}
+	t.attempts++
+	time.Sleep(36 * w.h.opts.Minute) // the frozen attempt's lease expires
+
+	adopter, answered, stopped, err := w.stoppedInstance(ctx, &t, export.PointUploaded, request{scheduled: d.cutoff})
+	if err != nil {
+		return t, err
+	}
+	t.attempts++
+	made := 0 // files of the date in Drive, trashed or not, while the newer attempt is stopped
+	for _, f := range w.fake.Files() {
+		if f.AppProperties["exportDate"] == d.date {
+			made++
+		}
+	}
+	seenStopped := old.stopped()
+	old.thaw()
+	oldCode := w.awaitAnswer(ctx, oldAnswered)
+	if stopped {
+		adopter.thaw()
+	}
+	code := w.awaitAnswer(ctx, answered)
+	s := &schedule{w: w, day: d, rnd: rnd, codes: []int{oldCode, code}}
+	done := code == http.StatusOK
+	if !done {
+		if done, err = s.playFrom(ctx, 2, len(retryWaits)); err != nil {
+			return t, err
+		}
+		t.attempts += s.attempts
+	}
+	if !w.waitIdle(ctx, &t) {
+		return t, nil
+	}
+	snap, err := w.read(ctx)
+	if err != nil {
+		return t, err
+	}
+	t.ok = w.checkExported(snap, w.days, &t) && done
+	if !done {
+		t.fail("date %s: no attempt answered 200 (answers %v)", d.date, s.codes)
+	}
+	if rec := snap.locks[d.date]; rec.File != nil {
+		if f, found := w.fake.File(rec.File.ID); !found || f.Trashed {
+			t.ok = false
+			t.fail("date %s is %s with file %s, which is in the trash (found %v)", d.date, rec.State, rec.File.ID, found)
+		}
+	}
+	t.proven = oldStopped && stopped && seenStopped && made == 1
+	if !seenStopped || made != 1 {
+		t.fail("fault never fired: the old attempt stopped %v when it was to be thawed; %d files of the date while the newer attempt was stopped, want 1 (the one it adopts)", seenStopped, made)
+	}
+	return t, nil
+}

@@ -20,6 +20,8 @@ func (h *Harness) trial(ctx context.Context, f Fault, rnd *rand.Rand) (trialResu
 		n = 2
 	case f.Heal:
 		n = 3
+	case f.edge != "":
+		n = f.edge.days()
 	}
 	w, err := h.newWorld(ctx, f, n, rnd)
 	if err != nil {
@@ -27,6 +29,8 @@ func (h *Harness) trial(ctx context.Context, f Fault, rnd *rand.Rand) (trialResu
 	}
 	defer w.close()
 	switch {
+	case f.edge != "":
+		return w.playEdge(ctx, f, rnd)
 	case f.Operator:
 		return w.operator(ctx, f, rnd)
 	case f.Heal:

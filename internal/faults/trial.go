@@ -94,6 +94,10 @@ type world struct {
 	trigger     int               // index of the fault that begins an outage, -1 when none
 	registered  []drivefake.Fault // every fault given to the fake, in order
 
+	// alsoValid are entries a scenario made valid beyond the seeded ones (an entry the app fixed and re-queued,
+	// or deleted after a file may have taken it): a live file may hold them.
+	alsoValid map[string]bool
+
 	mu        sync.Mutex
 	instances []*instance
 	outages   []*Outage
@@ -112,7 +116,7 @@ func (h *Harness) newWorld(ctx context.Context, f Fault, n int, rnd *rand.Rand) 
 	}
 	runner := export.Runner{Location: bkk, CutoffHour: 18}
 	latest, _ := time.ParseInLocation(time.DateOnly, runner.DateAt(time.Now()), bkk)
-	w := &world{h: h, id: id, dir: dir, trigger: -1}
+	w := &world{h: h, id: id, dir: dir, trigger: -1, alsoValid: map[string]bool{}}
 	for k := n - 1; k >= 0; k-- {
 		date := latest.AddDate(0, 0, -k).Format(time.DateOnly)
 		cutoff, _ := runner.Cutoff(date)
@@ -265,10 +269,12 @@ func (w *world) waitIdle(ctx context.Context, t *trialResult) bool {
 	return true
 }
 
-// request is one POST to the function: Cloud Scheduler's (scheduled set) or an operator's (body set).
+// request is one POST to the function: Cloud Scheduler's (scheduled set) or an operator's (body set; with
+// operator set, it carries the operator's OIDC token).
 type request struct {
 	scheduled time.Time
 	body      any
+	operator  bool
 }
 
 // post sends the request with Cloud Scheduler's attempt deadline and returns the status (0 if none came back).
@@ -288,6 +294,9 @@ func (w *world) post(ctx context.Context, inst *instance, r request) int {
 		return 0
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if r.operator {
+		req.Header.Set("Authorization", "Bearer "+operatorToken)
+	}
 	if !r.scheduled.IsZero() {
 		req.Header.Set("X-CloudScheduler", "true")
 		req.Header.Set("X-CloudScheduler-ScheduleTime", r.scheduled.UTC().Format(time.RFC3339))
@@ -325,8 +334,12 @@ type schedule struct {
 var retryWaits = []int{0, 5, 10, 20, 40}
 
 // play runs up to n attempts and reports whether one answered 200.
-func (s *schedule) play(ctx context.Context, n int) (bool, error) {
-	for i, wait := range retryWaits[:n] {
+func (s *schedule) play(ctx context.Context, n int) (bool, error) { return s.playFrom(ctx, 0, n) }
+
+// playFrom runs the schedule's attempts first to n-1 (each after its wait) and reports whether one answered 200.
+func (s *schedule) playFrom(ctx context.Context, first, n int) (bool, error) {
+	for i := first; i < n; i++ {
+		wait := retryWaits[i]
 		if i > 0 {
 			select {
 			case <-ctx.Done():
