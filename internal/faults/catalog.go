@@ -73,11 +73,14 @@ func Catalog(minute time.Duration) []Fault {
 			edge: edgeRequeue, Stop: export.PointUploaded},
 		{Name: "app-requeue: a failed entry re-queued and an exporting one deleted right after the file is recorded",
 			edge: edgeRequeue, Stop: export.PointRecorded},
+		// The 503 is on files.list, which the Drive client does not retry: healing fails at once instead of
+		// spending the attempt in the client's chunk retries (a 503 on a chunk would fill the attempt's deadline).
 		{Name: "heal-stops-early: a Drive 503 on the earlier date while healing", edge: edgeHealDrive,
-			DriveAfterFirst: chunk(2, drivefake.Fault{Status: http.StatusServiceUnavailable, Reason: "backendError", Times: -1})},
+			DriveAfterFirst: []drivefake.Fault{{Op: drivefake.OpList, Status: http.StatusServiceUnavailable, Reason: "backendError"}}},
 		{Name: "heal-stops-early: the earlier date busy", edge: edgeHealBusy},
 		{Name: "journal-twice: one journal queued at 17:59:59 and again at 18:00:01", edge: edgeJournalTwice},
-		{Name: "thaw-reexport: an attempt frozen past its lease thawed while a re-export is under way", edge: edgeThawReexport},
-		{Name: "thaw-reexport: an attempt frozen past its lease thawed while a newer attempt adopts its file", edge: edgeThawAdopt},
+		{Name: "thaw-reexport: a re-export frozen past its lease (a skewed clock) thawed while a second re-export is under way", edge: edgeThawReexport},
+		{Name: "thaw-reexport: an attempt frozen past its lease (a skewed clock) thawed while a newer attempt adopts its file", edge: edgeThawAdopt},
+		{Name: "thaw-reexport: an attempt frozen past its lease (real clock: the deadline fence) thawed while a newer attempt adopts its file", edge: edgeThawAdoptFence},
 	}
 }

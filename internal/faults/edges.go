@@ -41,12 +41,15 @@ const (
 	edgeHealBusy edge = "heal-busy"
 	// edgeJournalTwice (defect 4): the app queues one journal at 17:59:59 and again at 18:00:01.
 	edgeJournalTwice edge = "journal-twice"
-	// edgeThawReexport (defect 5, trashOthers): an attempt frozen after its claim past its lease is thawed while
-	// a re-export of the date (done meanwhile by a newer attempt) is stopped after its own claim.
+	// edgeThawReexport (defect 5, trashOthers): a re-export stopped after its claim is thawed while a second
+	// re-export, whose instance's clock runs a lease ahead, has taken the date over and is stopped after its claim.
 	edgeThawReexport edge = "thaw-reexport"
-	// edgeThawAdopt (defect 5, abandon): an attempt frozen after its upload, before recording it, is thawed
-	// past its lease while a newer attempt that adopts its file is stopped after the adoption.
+	// edgeThawAdopt (defect 5, abandon): an attempt stopped after its upload, before recording it, is thawed while
+	// a newer attempt, whose instance's clock runs a lease ahead, adopts its file and is stopped after the adoption.
 	edgeThawAdopt edge = "thaw-adopt"
+	// edgeThawAdoptFence: the same on the real clock: the old attempt is frozen past its lease, and the deadline
+	// fence (5 % before the lease ends) must stop it before it can trash anything.
+	edgeThawAdoptFence edge = "thaw-adopt-fence"
 )
 
 // days is how many batch dates the class's trial seeds.
@@ -92,7 +95,9 @@ func (w *world) playEdge(ctx context.Context, f Fault, rnd *rand.Rand) (trialRes
 	case edgeThawReexport:
 		return w.thawReexport(ctx, f, rnd)
 	case edgeThawAdopt:
-		return w.thawAdopt(ctx, f, rnd)
+		return w.thawAdopt(ctx, f, rnd, true)
+	case edgeThawAdoptFence:
+		return w.thawAdopt(ctx, f, rnd, false)
 	}
 	return trialResult{}, fmt.Errorf("unknown class %q", f.edge)
 }
@@ -150,10 +155,10 @@ func (w *world) waitStopped(ctx context.Context, inst *instance, point string, a
 	return false, 0
 }
 
-// stoppedInstance starts an instance that stops itself at point, sends it r in the background, and waits until it
+// stoppedInstance starts an instance (with env added) that stops itself at point, sends it r in the background, and waits until it
 // is stopped there. It fails the trial with "fault never fired" when the request answered first.
-func (w *world) stoppedInstance(ctx context.Context, t *trialResult, point string, r request) (*instance, <-chan int, bool, error) {
-	inst, err := w.newInstance(ctx, "", point)
+func (w *world) stoppedInstance(ctx context.Context, t *trialResult, point string, r request, env ...string) (*instance, <-chan int, bool, error) {
+	inst, err := w.newInstance(ctx, "", point, env...)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -536,8 +541,8 @@ func (w *world) healEarlier(ctx context.Context, f Fault, rnd *rand.Rand) (trial
 			return t, err
 		}
 		t.attempts += sx.attempts
-		proven = w.prove(sx, &t)
 		time.Sleep(36 * w.h.opts.Minute) // the killed attempt's lease expires
+		proven = w.prove(sx, &t)
 		w.addDriveFaults(f.DriveAfterFirst)
 	}
 
@@ -573,6 +578,13 @@ func (w *world) healEarlier(ctx context.Context, f Fault, rnd *rand.Rand) (trial
 		}
 	} else {
 		proven = w.prove(&schedule{w: w, day: y}, &t) && proven // the Drive 503 served a request
+		// ... and it was the earlier date's files.list, while healing.
+		if !slices.ContainsFunc(w.fake.Requests(), func(r drivefake.RequestRecord) bool {
+			return r.Fault && r.Op == drivefake.OpList && strings.Contains(r.Query, x.date)
+		}) {
+			proven = false
+			t.fail("fault never fired: the Drive 503 met no files.list of %s", x.date)
+		}
 		w.fake.ClearFaults()
 	}
 	if done, err := sy.playFrom(ctx, 1, len(retryWaits)); err != nil || !done {
@@ -650,15 +662,22 @@ func (w *world) journalTwice(ctx context.Context, f Fault, rnd *rand.Rand) (tria
 	return t, nil
 }
 
-// thawReexport reproduces the first half of defect 5. The first attempt freezes after its claim past its lease,
-// and the scheduler's later attempts finish the date. Then the operator re-exports the date; that request stops
-// after its claim. The old attempt is thawed now, while the re-export is under way, and runs to its end; then
-// the re-export goes on. The re-export's file (the date's same file) must never be trashed, and the done date must
-// end with exactly that file live, holding every entry once.
+// skewEnv sets an instance's clock a lease and a minute ahead (see cmd/exportserver): it sees the leases of
+// attempts on other instances expired while their deadlines, which run on the real clock, have not passed.
+func (w *world) skewEnv() string {
+	return "LEDGER_EXPORT_CLOCK_SKEW=" + (36 * w.h.opts.Minute).String()
+}
+
+// thawReexport reproduces the first half of defect 5 (trashOthers). The date is exported by its schedule. The
+// operator's re-export stops after its claim; a second re-export, on an instance whose clock runs a lease ahead,
+// takes the date over and stops after its own claim. The first re-export is thawed now, while the second is under
+// way: it lost its lease but is still within its own deadline, so the deadline fence does not stop it, and it must
+// not trash the date's file. Then the second goes on. The date must end done with the same file live, a new
+// revision of it, every entry once.
 func (w *world) thawReexport(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
 	var t trialResult
 	d := w.days[0]
-	s := &schedule{w: w, day: d, f: Fault{Name: f.Name, Stop: export.PointClaimed}, rnd: rnd}
+	s := &schedule{w: w, day: d, f: Fault{Name: f.Name}, rnd: rnd}
 	done, err := s.play(ctx, len(retryWaits))
 	t.attempts += s.attempts
 	if err != nil || !w.waitIdle(ctx, &t) {
@@ -670,25 +689,30 @@ func (w *world) thawReexport(ctx context.Context, f Fault, rnd *rand.Rand) (tria
 	}
 	files := first.byDate[d.date]
 	if !done || len(files) != 1 || first.locks[d.date].State != export.StateDone {
-		t.fail("date %s not done with one file by the later attempts while the first is frozen (answers %v, %d files)", d.date, s.codes, len(files))
-		s.first.thaw()
+		t.fail("date %s not done with one file before the re-exports (answers %v, %d files)", d.date, s.codes, len(files))
 		return t, nil
 	}
 	fileID, gen := files[0].ID, first.locks[d.date].Generation
 	revsBefore, _ := w.revisions(ctx, fileID)
 
-	re, answered, stopped, err := w.stoppedInstance(ctx, &t, export.PointClaimed, request{body: reexportBody(d.date), operator: true})
+	body := request{body: reexportBody(d.date), operator: true}
+	r1, answered1, stopped1, err := w.stoppedInstance(ctx, &t, export.PointClaimed, body)
 	if err != nil {
 		return t, err
 	}
-	t.attempts++
-	s.stopSeen = s.first.stopped()
-	s.first.thaw()
-	s.thawed = s.first.waitIdle(ctx, 35*w.h.opts.Minute+time.Minute)
-	if stopped {
-		re.thaw()
+	r2, answered2, stopped2, err := w.stoppedInstance(ctx, &t, export.PointClaimed, body, w.skewEnv())
+	if err != nil {
+		return t, err
 	}
-	code := w.awaitAnswer(ctx, answered)
+	t.attempts += 2
+	seen := stopped1 && r1.stopped()
+	r1.thaw()
+	finished1 := r1.waitIdle(ctx, 35*w.h.opts.Minute+time.Minute)
+	code1 := w.awaitAnswer(ctx, answered1)
+	if stopped2 {
+		r2.thaw()
+	}
+	code := w.awaitAnswer(ctx, answered2)
 	if code != http.StatusOK {
 		if code, err = w.command(ctx, &t, nil, reexportBody(d.date)); err != nil {
 			return t, err
@@ -703,21 +727,26 @@ func (w *world) thawReexport(ctx context.Context, f Fault, rnd *rand.Rand) (tria
 	}
 	ok := code == http.StatusOK
 	if !ok {
-		t.fail("the re-export of %s answered %d, want 200", d.date, code)
+		t.fail("the second re-export of %s answered %d, want 200 (the first answered %d)", d.date, code, code1)
 	}
 	ok = w.checkExported(snap, w.days, &t) && ok
 	ok = w.checkReexported(ctx, snap, d.date, fileID, gen, len(revsBefore), &t) && ok
 	t.ok = ok
-	t.proven = w.prove(s, &t) && stopped
+	t.proven = seen && stopped2 && finished1
+	if !t.proven {
+		t.fail("fault never fired: first re-export stopped %v (then finished %v), second stopped %v", seen, finished1, stopped2)
+	}
 	return t, nil
 }
 
-// thawAdopt reproduces the second half of defect 5. The first attempt uploads the whole file and freezes before
-// recording it; its lease expires. The next attempt takes over, adopts that file and stops right after the
-// adoption (its own after-upload point). The old attempt is thawed now: it lost its lease, and must not trash the
-// file the newer attempt is adopting. Then the newer attempt goes on. The date must end done with its one file
-// live (not in the trash), holding every entry once.
-func (w *world) thawAdopt(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+// thawAdopt reproduces the second half of defect 5 (abandon). The first attempt uploads the whole file and
+// freezes before recording it. The next attempt takes over, adopts that file and stops right after the adoption
+// (its own after-upload point). The old attempt is thawed now and must not trash the file the newer attempt is
+// adopting. Then the newer attempt goes on. The date must end done with its one file live (not in the trash),
+// holding every entry once. With skew, the newer attempt's clock runs a lease ahead, so the old attempt is still
+// within its own deadline when thawed and reaches abandon; without, the old attempt waits out its lease on the
+// real clock and the deadline fence (5 % before the lease ends) must stop it first.
+func (w *world) thawAdopt(ctx context.Context, f Fault, rnd *rand.Rand, skew bool) (trialResult, error) {
 	var t trialResult
 	d := w.days[0]
 	old, oldAnswered, oldStopped, err := w.stoppedInstance(ctx, &t, export.PointUploaded, request{scheduled: d.cutoff})
@@ -725,9 +754,13 @@ func (w *world) thawAdopt(ctx context.Context, f Fault, rnd *rand.Rand) (trialRe
 		return t, err
 	}
 	t.attempts++
-	time.Sleep(36 * w.h.opts.Minute) // the frozen attempt's lease expires
-
-	adopter, answered, stopped, err := w.stoppedInstance(ctx, &t, export.PointUploaded, request{scheduled: d.cutoff})
+	var extra []string
+	if skew {
+		extra = append(extra, w.skewEnv())
+	} else {
+		time.Sleep(36 * w.h.opts.Minute) // the frozen attempt's lease expires
+	}
+	adopter, answered, stopped, err := w.stoppedInstance(ctx, &t, export.PointUploaded, request{scheduled: d.cutoff}, extra...)
 	if err != nil {
 		return t, err
 	}
@@ -740,6 +773,9 @@ func (w *world) thawAdopt(ctx context.Context, f Fault, rnd *rand.Rand) (trialRe
 	}
 	seenStopped := old.stopped()
 	old.thaw()
+	// The old attempt's caller may have given up (the scheduler's 30-minute deadline): what counts is that the
+	// thawed process finished its request.
+	finished := old.waitIdle(ctx, 35*w.h.opts.Minute+time.Minute)
 	oldCode := w.awaitAnswer(ctx, oldAnswered)
 	if stopped {
 		adopter.thaw()
@@ -770,9 +806,10 @@ func (w *world) thawAdopt(ctx context.Context, f Fault, rnd *rand.Rand) (trialRe
 			t.fail("date %s is %s with file %s, which is in the trash (found %v)", d.date, rec.State, rec.File.ID, found)
 		}
 	}
-	t.proven = oldStopped && stopped && seenStopped && made == 1
-	if !seenStopped || made != 1 {
-		t.fail("fault never fired: the old attempt stopped %v when it was to be thawed; %d files of the date while the newer attempt was stopped, want 1 (the one it adopts)", seenStopped, made)
+	t.proven = oldStopped && stopped && seenStopped && made == 1 && finished
+	if !t.proven {
+		t.fail("fault never fired: the old attempt stopped %v when it was to be thawed, then finished %v; %d files of the date while the newer attempt was stopped, want 1 (the one it adopts)",
+			seenStopped, finished, made)
 	}
 	return t, nil
 }

@@ -222,13 +222,9 @@ func (h *Harness) Run(ctx context.Context, f Fault, trials int, rnd *rand.Rand) 
 		r.Problems = append(r.Problems, "the harness is not calibrated: call Calibrate first")
 		return r
 	}
-	if f.Heal {
-		// Day three's single attempt exports three dates. A calibrated run lasts a tenth of the 30-minute
-		// deadline, so three runs and their lookups would fill it on a loaded machine, while in production a
-		// date takes seconds of it. The class scales its minute by the dates it exports, so that its attempt
-		// keeps the headroom of one date's run.
+	if k := f.minuteScale(); k > 1 {
 		defer func(m time.Duration) { h.opts.Minute = m }(h.opts.Minute)
-		h.opts.Minute *= 3
+		h.opts.Minute *= time.Duration(k)
 	}
 	for range trials {
 		t, err := h.trial(ctx, f, rnd)

@@ -66,6 +66,17 @@ type Fault struct {
 	tamper func(ctx context.Context, w *world) error
 }
 
+// minuteScale is how many calibrated minutes make one scaled minute of the fault's trials. Healing's day three
+// exports three dates in one attempt: a calibrated run lasts a tenth of the 30-minute deadline, so three runs and
+// their lookups would fill it on a loaded machine, while in production a date takes seconds of it; the class scales
+// its minute by the dates it exports, so that its attempt keeps the headroom of one date's run.
+func (f Fault) minuteScale() int {
+	if f.Heal {
+		return 3
+	}
+	return 1
+}
+
 // outageLength is how long a brief outage refuses connections.
 const outageLength = 300 * time.Millisecond
 
@@ -228,9 +239,9 @@ func (w *world) instance(ctx context.Context) (*instance, error) {
 	return w.newInstance(ctx, "", "")
 }
 
-// newInstance starts an instance with the given crash and stop points ("" for none).
-func (w *world) newInstance(ctx context.Context, crash, stop string) (*instance, error) {
-	env := w.env
+// newInstance starts an instance with the given crash and stop points ("" for none) and extra environment.
+func (w *world) newInstance(ctx context.Context, crash, stop string, extra ...string) (*instance, error) {
+	env := append(w.env[:len(w.env):len(w.env)], extra...)
 	if crash != "" {
 		env = append(env[:len(env):len(env)], "LEDGER_EXPORT_CRASH_AT="+crash)
 	}

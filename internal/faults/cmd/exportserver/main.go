@@ -7,7 +7,10 @@
 //     stopped when it gets SIGCONT (an instance frozen past its lease, then thawed);
 //   - LEDGER_EXPORT_MARK, a file where it appends "crash POINT OFFSET" or "stop POINT OFFSET" just before it
 //     does either, so that the harness can prove the point was reached (a crash point a run never reaches leaves
-//     no line, and the harness fails the trial).
+//     no line, and the harness fails the trial);
+//   - LEDGER_EXPORT_CLOCK_SKEW, a duration added to the function's clock (function.Options.Now): an instance
+//     whose clock runs a lease ahead sees another attempt's lease expired while that attempt's own deadline, which
+//     runs on the real clock, has not passed, so a trial can reach what lies behind the deadline fence.
 //
 // The deployed function contains none of this: the archive leaves internal/faults out, and the function package
 // never reads these variables.
@@ -62,7 +65,15 @@ func run() error {
 			select {} // never return: the process is dying
 		}
 	}
-	h := function.New(os.Getenv, function.Options{Reached: reached})
+	opts := function.Options{Reached: reached}
+	if v := os.Getenv("LEDGER_EXPORT_CLOCK_SKEW"); v != "" {
+		skew, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("LEDGER_EXPORT_CLOCK_SKEW %q: %w", v, err)
+		}
+		opts.Now = func() time.Time { return time.Now().Add(skew) }
+	}
+	h := function.New(os.Getenv, opts)
 	if err := h.Err(); err != nil {
 		return err
 	}
