@@ -209,6 +209,17 @@ func (w *world) checkShared(s *snapshot, t *trialResult) {
 			g.add("entries that were never valid seeded entries, in live files", id)
 		}
 	}
+	// A late arrival is an entry that became visible after its own date was done. A seeded entry was visible
+	// before any run: a summary that lists it as late moved it out of its own date's file.
+	for _, date := range sortedKeys(s.locks) {
+		if sum := s.locks[date].Summary; sum != nil {
+			for _, l := range sum.Late {
+				if !w.late[l.EntryID] {
+					g.add(fmt.Sprintf("entries the summary of %s lists as late (of %s) though they were queued before any run", date, l.Date), l.EntryID)
+				}
+			}
+		}
+	}
 }
 
 // checkBlocked checks a date that a permanent failure must have blocked: the lock failed and permanent, no Drive

@@ -431,6 +431,7 @@ func (w *world) appRequeue(ctx context.Context, f Fault, rnd *rand.Rand) (trialR
 	delete(w.days[0].broken, requeuedID)
 	delete(w.days[0].valid, deletedID)
 	w.alsoValid[requeuedID] = true
+	w.late[requeuedID] = true
 	w.alsoValid[deletedID] = true
 	ok := w.checkExported(snap, w.days, &t)
 	ok = w.checkLate(snap, requeuedID, x.date, y.date, &t) && ok

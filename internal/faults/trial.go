@@ -108,6 +108,8 @@ type world struct {
 	// alsoValid are entries a scenario made valid beyond the seeded ones (an entry the app fixed and re-queued,
 	// or deleted after a file may have taken it): a live file may hold them.
 	alsoValid map[string]bool
+	// late are the entries a scenario made late arrivals (queued again after their date was done).
+	late map[string]bool
 
 	mu        sync.Mutex
 	instances []*instance
@@ -127,7 +129,7 @@ func (h *Harness) newWorld(ctx context.Context, f Fault, n int, rnd *rand.Rand) 
 	}
 	runner := export.Runner{Location: bkk, CutoffHour: 18}
 	latest, _ := time.ParseInLocation(time.DateOnly, runner.DateAt(time.Now()), bkk)
-	w := &world{h: h, id: id, dir: dir, trigger: -1, alsoValid: map[string]bool{}}
+	w := &world{h: h, id: id, dir: dir, trigger: -1, alsoValid: map[string]bool{}, late: map[string]bool{}}
 	for k := n - 1; k >= 0; k-- {
 		date := latest.AddDate(0, 0, -k).Format(time.DateOnly)
 		cutoff, _ := runner.Cutoff(date)
