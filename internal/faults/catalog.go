@@ -69,6 +69,7 @@ func Catalog(minute time.Duration) []Fault {
 		{Name: "reexport: two attempts fail on a Drive 503, then the operator's re-export", edge: edgeReexportStalled,
 			Drive: chunk(2, drivefake.Fault{Status: http.StatusServiceUnavailable, Reason: "backendError", Times: -1})},
 		{Name: "reexport: a done date re-exported, the same file gets a new revision", edge: edgeReexportDone},
+		{Name: "reexport: retry-failed on a done date after the app fixed a failed entry's journal", edge: edgeReexportRetryFailed},
 		{Name: "app-requeue: a failed entry re-queued and an exporting one deleted after the upload, before it is recorded",
 			edge: edgeRequeue, Stop: export.PointUploaded},
 		{Name: "app-requeue: a failed entry re-queued and an exporting one deleted right after the file is recorded",

@@ -30,6 +30,9 @@ const (
 	// edgeReexportDone (defect 1, the command's contract): a done date re-exported through the function: the
 	// same Drive file gets a new revision, the earlier one kept.
 	edgeReexportDone edge = "reexport-done"
+	// edgeReexportRetryFailed: the same, after the app fixed the journal of a failed entry, with retryFailed: the
+	// fixed entry joins the file and the entries still broken fail again.
+	edgeReexportRetryFailed edge = "reexport-retry-failed"
 	// edgeRequeue (defect 2): while the first attempt is stopped at Fault.Stop, the app sets a failed entry back
 	// to queued (after fixing its journal) and deletes an exporting entry; then the attempt goes on.
 	edgeRequeue edge = "app-requeue"
@@ -85,7 +88,9 @@ func (w *world) playEdge(ctx context.Context, f Fault, rnd *rand.Rand) (trialRes
 	case edgeReexportStalled:
 		return w.reexportStalled(ctx, f, rnd)
 	case edgeReexportDone:
-		return w.reexportDone(ctx, f, rnd)
+		return w.reexportDone(ctx, f, rnd, false)
+	case edgeReexportRetryFailed:
+		return w.reexportDone(ctx, f, rnd, true)
 	case edgeRequeue:
 		return w.appRequeue(ctx, f, rnd)
 	case edgeHealDrive, edgeHealBusy:
@@ -231,7 +236,10 @@ func (w *world) reexportStalled(ctx context.Context, f Fault, rnd *rand.Rand) (t
 
 // reexportDone re-exports a done date through the function: the same Drive file gets a new revision (the earlier
 // one kept forever), every entry is in it exactly once, the generation rises, and the lock records who asked and why.
-func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
+// With retryFailed, the app first fixes the journal of a failed entry (its debit stored as a string) and the
+// command asks for the failed entries too: the fixed entry must be in the new revision, completed with the file,
+// and the entries still broken failed again.
+func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand, retryFailed bool) (trialResult, error) {
 	var t trialResult
 	d := w.days[0]
 	s := &schedule{w: w, day: d, f: Fault{Name: f.Name}, rnd: rnd}
@@ -256,7 +264,17 @@ func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand) (tria
 		t.fail("list the revisions of %s before the re-export: %v", fileID, err)
 	}
 
-	code, err := w.command(ctx, &t, nil, reexportBody(d.date))
+	body := reexportBody(d.date)
+	fixed := ""
+	if retryFailed {
+		q := d.data.Queue[d.data.Valid+2].(bson.D).Map() // the line whose debit is a string
+		if err := w.fixJournal(ctx, q["entryId"]); err != nil {
+			return t, err
+		}
+		fixed = idString(q["_id"])
+		body["retryFailed"] = true
+	}
+	code, err := w.command(ctx, &t, nil, body)
 	if err != nil || !w.waitIdle(ctx, &t) {
 		return t, err
 	}
@@ -268,8 +286,16 @@ func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand) (tria
 	if !ok {
 		t.fail("the operator's re-export of %s answered %d, want 200", d.date, code)
 	}
+	if fixed != "" {
+		delete(d.broken, fixed)
+		d.valid[fixed] = true
+	}
 	ok = w.checkExported(snap, w.days, &t) && ok
 	ok = w.checkReexported(ctx, snap, d.date, fileID, gen, len(revsBefore), &t) && ok
+	if c := correctionOf(snap.locks[d.date]); retryFailed && c != nil && !c.RetryFailed {
+		ok = false
+		t.fail("date %s: the correction does not record retryFailed", d.date)
+	}
 	revs, _ := w.revisions(ctx, fileID)
 	t.proven = code == http.StatusOK && len(revs) > len(revsBefore)
 	if !t.proven {
@@ -457,11 +483,8 @@ func (w *world) requeueAndDelete(ctx context.Context, t *trialResult, requeued, 
 	if err := q.FindOne(ctx, bson.D{{Key: "_id", Value: deleted["_id"]}}).Decode(&del); err != nil {
 		return false, fmt.Errorf("read the entry to delete: %w", err)
 	}
-	// The app fixes the journal: its debit becomes a number.
-	if _, err := w.db.Collection("medici_transactions").UpdateMany(ctx,
-		bson.D{{Key: "_journal", Value: requeued["entryId"]}, {Key: "debit", Value: bson.D{{Key: "$type", Value: "string"}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "debit", Value: 50.0}}}}); err != nil {
-		return false, fmt.Errorf("fix the journal: %w", err)
+	if err := w.fixJournal(ctx, requeued["entryId"]); err != nil {
+		return false, err
 	}
 	res, err := q.UpdateOne(ctx, bson.D{{Key: "_id", Value: requeued["_id"]}, {Key: "status", Value: "failed"}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "queued"}, {Key: "updatedAt", Value: time.Now()}}}})
@@ -477,6 +500,21 @@ func (w *world) requeueAndDelete(ctx context.Context, t *trialResult, requeued, 
 		return false, nil
 	}
 	return true, nil
+}
+
+// fixJournal does what the app does to the journal whose debit is stored as a string: it stores the debit as a
+// number.
+func (w *world) fixJournal(ctx context.Context, journal any) error {
+	res, err := w.db.Collection("medici_transactions").UpdateMany(ctx,
+		bson.D{{Key: "_journal", Value: journal}, {Key: "debit", Value: bson.D{{Key: "$type", Value: "string"}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "debit", Value: 50.0}}}})
+	if err != nil {
+		return fmt.Errorf("fix the journal: %w", err)
+	}
+	if res.ModifiedCount != 1 {
+		return fmt.Errorf("fix the journal %v: %d lines changed, want 1", journal, res.ModifiedCount)
+	}
+	return nil
 }
 
 // checkLate checks a late arrival: the entry whose createdAt is in own's window is in exactly one live file, of
