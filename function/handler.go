@@ -316,6 +316,9 @@ func stuckMessage(s export.Stuck) string {
 	if len(s.Abandoned) > 0 {
 		parts = append(parts, fmt.Sprintf("dates past the backfill window still unfinished: %s", strings.Join(s.Abandoned, ", ")))
 	}
+	if len(s.Failing) > 0 {
+		parts = append(parts, fmt.Sprintf("dates whose failure repeats on every attempt: %s", strings.Join(s.Failing, ", ")))
+	}
 	return strings.Join(parts, "; ")
 }
 

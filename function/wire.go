@@ -3,7 +3,6 @@ package function
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -93,7 +92,6 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger, t
 		Now: o.Now, Location: cfg.Location, CutoffHour: cfg.CutoffHour, CutoffMinute: cfg.CutoffMinute,
 		Lease: cfg.Lease, BackfillWindow: cfg.BackfillWindow, FilePrefix: cfg.FilePrefix,
 		ChunkSize: cfg.ChunkSize, Fingerprint: cfg.Fingerprint(), Reached: o.Reached,
-		CSV:      csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard, Layout: cfg.Layout},
 		Format:   format(cfg),
 		Logger:   log,
 		Observer: tel.obs,
@@ -163,14 +161,12 @@ func notifier(cfg config.Config, o Options, log *slog.Logger, tel *observability
 	}, nil
 }
 
-// format is the file's kind: CSV (the zero Format, with the runner's CSV options) or the streamed XLSX workbook.
+// format is the file's kind: the CSV (the default) or the streamed XLSX workbook, each from its own package.
 func format(cfg config.Config) export.Format {
-	if cfg.OutputFormat != "xlsx" {
-		return export.Format{}
+	if cfg.OutputFormat == "xlsx" {
+		return xlsxfile.Format(xlsxfile.Options{Layout: cfg.Layout, Location: cfg.Location})
 	}
-	return export.Format{Extension: "xlsx", NewEncoder: func(w io.Writer, date string) export.Encoder {
-		return xlsxfile.NewWriter(w, xlsxfile.Options{Layout: cfg.Layout, Location: cfg.Location, Date: date})
-	}}
+	return csvfile.Format(csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard, Layout: cfg.Layout})
 }
 
 // redact removes a secret from a message.

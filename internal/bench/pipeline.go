@@ -94,20 +94,18 @@ func Runner(ctx context.Context, c Config, q export.Queue) (*export.Runner, erro
 		Locker: &Locker{}, Queue: q, Drive: d,
 		Now: func() time.Time { return now }, Location: Zone, CutoffHour: 18,
 		Lease: 35 * time.Minute, BackfillWindow: 62 * 24 * time.Hour, FilePrefix: "bench",
-		ChunkSize: c.chunk(), Buffers: c.Buffers, CSV: CSVOptions(), Format: c.format(),
+		ChunkSize: c.chunk(), Buffers: c.Buffers, Format: c.format(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, nil
 }
 
-// format is the export.Format of c.Format, wired as function/wire.go wires OUTPUT_FORMAT.
+// format is the export.Format of c.Format, built by the format packages' constructors as function/wire.go builds
+// OUTPUT_FORMAT's.
 func (c Config) format() export.Format {
-	if c.Format != "xlsx" {
-		return export.Format{}
+	if c.Format == "xlsx" {
+		return xlsxfile.Format(xlsxfile.Options{Layout: layout.Default(Meta), Location: Zone})
 	}
-	lay := layout.Default(Meta)
-	return export.Format{Extension: "xlsx", NewEncoder: func(w io.Writer, date string) export.Encoder {
-		return xlsxfile.NewWriter(w, xlsxfile.Options{Layout: lay, Location: Zone, Date: date})
-	}}
+	return csvfile.Format(CSVOptions())
 }
 
 // RunPipeline exports a fresh workload of c.Entries entries through the whole run: lock, claim, read, encode,

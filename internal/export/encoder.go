@@ -3,7 +3,6 @@ package export
 import (
 	"io"
 
-	"github.com/siamledger/ledger-export/internal/csvfile"
 	"github.com/siamledger/ledger-export/internal/ledger"
 )
 
@@ -21,24 +20,15 @@ type Encoder interface {
 	Rows() int64
 }
 
-// Format is the kind of file a date becomes. The zero Format is CSV written with Runner.CSV.
+// Format is the kind of file a date becomes. The formats are peers that the wiring injects: csvfile.Format and
+// xlsxfile.Format each build one, and this package imports neither.
 type Format struct {
 	Extension  string                                 // the file name's extension, without the dot: "csv", "xlsx"
 	NewEncoder func(w io.Writer, date string) Encoder // starts the date's file on w
 }
 
 // extension is the file name's extension.
-func (r *Runner) extension() string {
-	if r.Format.Extension == "" {
-		return "csv"
-	}
-	return r.Format.Extension
-}
+func (r *Runner) extension() string { return r.Format.Extension }
 
 // newEncoder starts the date's file on w.
-func (r *Runner) newEncoder(w io.Writer, date string) Encoder {
-	if r.Format.NewEncoder == nil {
-		return csvfile.NewWriter(w, r.CSV)
-	}
-	return r.Format.NewEncoder(w, date)
-}
+func (r *Runner) newEncoder(w io.Writer, date string) Encoder { return r.Format.NewEncoder(w, date) }

@@ -18,6 +18,12 @@ const (
 	ClassValidation     Class = "validation"
 	ClassTimeout        Class = "timeout"
 	ClassLeaseLost      Class = "lease_lost"
+	// ClassMismatch: what the run read or marked differs from its claim. A retry usually fixes it (the app
+	// changed an entry meanwhile); one that repeats on every attempt makes the date stuck (Stuck.Failing).
+	ClassMismatch Class = "mismatch"
+	// ClassEarlierDate: an earlier date is unfinished and could not be finished first, so the run's own date
+	// waits (a retry, once the earlier date is done, exports it).
+	ClassEarlierDate Class = "earlier_date"
 )
 
 // Sentinel errors that adapters wrap and callers test with errors.Is.
@@ -32,6 +38,9 @@ var (
 	// ErrMismatch reports that the entries a run read or marked differ from those it claimed: the run stops
 	// before finishing anything, and a retry starts again from the claim.
 	ErrMismatch = errors.New("claimed and exported entries differ")
+	// ErrEarlierUnfinished reports that an earlier date is unfinished and could not be finished first: the
+	// run's own date is not exported, so that no entry of the earlier date's window lands in a later file.
+	ErrEarlierUnfinished = errors.New("an earlier date is unfinished")
 )
 
 // Error is a failed step of a run, with its class.
@@ -62,6 +71,8 @@ func stepError(step string, class Class, err error) *Error {
 		class = ClassTimeout
 	case errors.Is(err, ErrLeaseLost):
 		class = ClassLeaseLost
+	case errors.Is(err, ErrMismatch):
+		class = ClassMismatch
 	case errors.Is(err, ErrPermanent) && class == ClassDriveTransient:
 		class = ClassDrivePermanent
 	}

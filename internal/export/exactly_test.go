@@ -85,7 +85,7 @@ func (w *world) runner(now *time.Time, mu *sync.Mutex) *export.Runner {
 		return *now
 	}
 	r.Lease = time.Hour
-	r.CSV = csvfile.Options{Location: bkk}
+	r.Format = csvfile.Format(csvfile.Options{Location: bkk})
 	r.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return r
 }

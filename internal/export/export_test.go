@@ -33,7 +33,7 @@ var bkk = func() *time.Location {
 }()
 
 func runner(loc *time.Location) *export.Runner {
-	return &export.Runner{Location: loc, CutoffHour: 18, BackfillWindow: 62 * 24 * time.Hour, FilePrefix: "ledger-export"}
+	return &export.Runner{Location: loc, CutoffHour: 18, BackfillWindow: 62 * 24 * time.Hour, FilePrefix: "ledger-export", Format: csvfile.Format(csvfile.Options{Location: loc})}
 }
 
 func TestDateAt(t *testing.T) {
@@ -105,7 +105,6 @@ func TestFailureBeforeTheMarkContinuesWithoutReupload(t *testing.T) {
 	r.ChunkSize = 256 << 10
 	r.Now = func() time.Time { return now }
 	r.Lease = time.Hour
-	r.CSV = csvfile.Options{Location: bkk}
 	r.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	rep, err := r.Run(ctx, export.Request{Date: "2026-11-28"})

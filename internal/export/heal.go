@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -25,23 +26,27 @@ import (
 // historyDays is how far before the backfill window the run looks for dates nobody can finish any more.
 const historyDays = 366
 
-// heal finishes the unfinished dates before own and reports what it did, and what it found stuck.
-func (r *Runner) heal(ctx context.Context, own string, now time.Time) ([]Healed, Stuck) {
+// FailingAfter is how many attempts in a row must fail with the same mismatch before a date counts as failing:
+// stuck, reported, and skipped by healing, instead of retried as if it were an outage.
+const FailingAfter = 3
+
+// heal finishes the unfinished dates before own and reports what it did, and what it found stuck. A non-nil wait
+// means the own date must not be exported now: an earlier date that can be finished is still unfinished (it is
+// busy, or failed on an outage), or the dates could not be looked up. Exporting the own date then would put the
+// earlier date's entries into the own date's file; the caller answers so that Cloud Scheduler retries instead.
+func (r *Runner) heal(ctx context.Context, own string, now time.Time) ([]Healed, Stuck, *Error) {
 	dates, stuck, err := r.unfinished(ctx, own, now, true)
 	if err != nil {
-		// Healing needs MongoDB and Firestore; with either down it would only spend the attempt's time. The own
-		// date goes on (and fails, retryably, if the outage lasts); the next run heals.
-		r.Logger.WarnContext(ctx, "looking for unfinished dates failed; exporting the requested date only", "error", err.Error())
-		dates = nil
+		// Healing needs MongoDB and Firestore; with either down the earlier dates cannot even be listed.
+		r.Logger.WarnContext(ctx, "looking for unfinished dates failed; the own date waits", "batchDate", own, "error", err.Error())
+		return nil, stuck, &Error{Step: "heal", Class: ClassEarlierDate,
+			Err: fmt.Errorf("%w: looking for unfinished dates before %s failed: %w", ErrEarlierUnfinished, own, err)}
 	}
 	var healed []Healed
 	for _, d := range dates {
 		if ctx.Err() != nil {
-			break
-		}
-		if n := len(healed); n > 0 && healed[n-1].transient {
-			// The last date failed on an outage: the others would too. The own date comes next.
-			break
+			return healed, stuck, &Error{Step: "heal", Class: ClassEarlierDate,
+				Err: fmt.Errorf("%w: the run's time ran out before %s: %w", ErrEarlierUnfinished, d, ctx.Err())}
 		}
 		r.Logger.InfoContext(ctx, "finishing an earlier date first", "batchDate", d, "ownDate", own)
 		began := time.Now()
@@ -50,18 +55,60 @@ func (r *Runner) heal(ctx context.Context, own string, now time.Time) ([]Healed,
 		h := Healed{Date: d}
 		if err == nil {
 			var rep Report
-			rep, err = r.runDate(ctx, b, Request{Date: d}, start, began)
+			rep, err = r.runDate(ctx, r.withHeld(b, stuck), Request{Date: d}, start, began, nil)
 			h.Outcome = rep.Outcome
 		}
-		if err != nil {
+		var e *Error
+		switch {
+		case err != nil && errors.As(err, &e) && e.Permanent():
+			// Blocked from now on: its window's entries wait for it, and the dates after it go on.
 			h.Outcome, h.Error = OutcomeFailed, err.Error()
-			var e *Error
-			h.transient = !errors.As(err, &e) || !e.Permanent()
+			stuck.Blocked = append(stuck.Blocked, d)
+		case err != nil:
+			// An outage (or a mismatch not yet seen to repeat): the dates after it would fail too, and the own
+			// date must not take this one's entries.
+			h.Outcome, h.Error = OutcomeFailed, err.Error()
+			healed = append(healed, h)
+			return healed, stuck, &Error{Step: "heal", Class: ClassEarlierDate,
+				Err: fmt.Errorf("%w: %s failed: %v", ErrEarlierUnfinished, d, err)}
+		case h.Outcome == OutcomeBusy:
+			healed = append(healed, h)
+			return healed, stuck, &Error{Step: "heal", Class: ClassEarlierDate,
+				Err: fmt.Errorf("%w: %s is busy: another attempt holds its lease", ErrEarlierUnfinished, d)}
 		}
 		healed = append(healed, h)
 	}
-	r.obs().Stuck(ctx, stuck.Unclaimable, int64(len(stuck.Blocked)), int64(len(stuck.Abandoned)))
-	return healed, stuck
+	slices.Sort(stuck.Blocked)
+	r.obs().Stuck(ctx, stuck.Unclaimable, int64(len(stuck.Blocked)), int64(len(stuck.Abandoned)), int64(len(stuck.Failing)))
+	return healed, stuck, nil
+}
+
+// withHeld returns b with the windows of the stuck dates before it held: a blocked or failing date keeps its
+// window's queued entries until it is cleared, so no later date's claim takes them.
+func (r *Runner) withHeld(b Batch, stuck Stuck) Batch {
+	b.Held = nil
+	for _, d := range slices.Concat(stuck.Blocked, stuck.Failing) {
+		if d >= b.Date {
+			continue
+		}
+		from, to, err := r.window(d)
+		if err != nil {
+			continue // a date this package listed always parses
+		}
+		b.Held = append(b.Held, Window{Date: d, From: from, To: to})
+	}
+	return b
+}
+
+// window is the span of createdAt instants [from, to) whose entries belong to date: from the cutoff of the day
+// before to the date's own cutoff.
+func (r *Runner) window(date string) (from, to time.Time, err error) {
+	to, err = r.Cutoff(date)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	from, err = r.Cutoff(mustDay(date).AddDate(0, 0, -1).Format(time.DateOnly))
+	return from, to, err
 }
 
 // Stuck reports the work no run can finish without an operator, as of now, changing nothing: /health shows it.
@@ -105,6 +152,8 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repa
 			stuck.Abandoned = append(stuck.Abandoned, rec.Date)
 		case rec.State == StateFailed && rec.Permanent && rec.Fingerprint == r.Fingerprint:
 			stuck.Blocked = append(stuck.Blocked, rec.Date)
+		case failing(rec):
+			stuck.Failing = append(stuck.Failing, rec.Date)
 		default:
 			todo[rec.Date] = true
 		}
@@ -134,6 +183,8 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repa
 			}
 		case locked && rec.State == StateFailed && rec.Permanent && rec.Fingerprint == r.Fingerprint:
 			// blocked, listed above
+		case locked && failing(rec):
+			// failing, listed above
 		default:
 			todo[d] = true
 		}
@@ -161,6 +212,12 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repa
 	slices.Sort(dates)
 	slices.Sort(stuck.Abandoned)
 	return dates, stuck, errors.Join(errs...)
+}
+
+// failing reports whether a date's last FailingAfter attempts all failed with the same mismatch: a failure no
+// retry fixes by itself (an operator must look), not an outage.
+func failing(rec Record) bool {
+	return rec.State == StateFailed && !rec.Permanent && rec.ErrorClass == ClassMismatch && rec.Repeats >= FailingAfter
 }
 
 // firstDate is the oldest date the backfill window still admits at now.

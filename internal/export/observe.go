@@ -20,9 +20,9 @@ type Observer interface {
 	Failed(ctx context.Context, step, class string)
 	// Finished records a run's end: its duration by outcome, and the date's success time when it has one.
 	Finished(ctx context.Context, date, outcome string, elapsed time.Duration, lastSuccess time.Time)
-	// Stuck records the work no run can finish without an operator: unclaimable entries, blocked dates, and
-	// unfinished dates past the backfill window.
-	Stuck(ctx context.Context, unclaimable, blocked, abandoned int64)
+	// Stuck records the work no run can finish without an operator: unclaimable entries, blocked dates,
+	// unfinished dates past the backfill window, and dates whose failure repeats on every attempt.
+	Stuck(ctx context.Context, unclaimable, blocked, abandoned, failing int64)
 }
 
 // The steps a run's spans are named after.
@@ -47,7 +47,7 @@ func (nopObserver) LockOutcome(context.Context, string)                         
 func (nopObserver) Exported(context.Context, int64, int64, int64, int64)               {}
 func (nopObserver) Failed(context.Context, string, string)                             {}
 func (nopObserver) Finished(context.Context, string, string, time.Duration, time.Time) {}
-func (nopObserver) Stuck(context.Context, int64, int64, int64)                         {}
+func (nopObserver) Stuck(context.Context, int64, int64, int64, int64)                  {}
 
 func (r *Runner) obs() Observer {
 	if r.Observer == nil {

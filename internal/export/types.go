@@ -44,6 +44,8 @@ type Record struct {
 	Error       string         `json:"error,omitempty"`
 	ErrorClass  Class          `json:"errorClass,omitempty"`
 	Permanent   bool           `json:"permanent,omitempty"`
+	// Repeats counts the attempts in a row that failed with ErrorClass (kept across takeovers).
+	Repeats int64 `json:"repeats,omitempty"`
 }
 
 // Lease is the right to work on a date, held until it expires. Every write through the Locker is fenced by
@@ -179,11 +181,14 @@ type Stuck struct {
 	Blocked []string `json:"blocked,omitempty"`
 	// Abandoned lists the dates older than the backfill window that are still unfinished.
 	Abandoned []string `json:"abandoned,omitempty"`
+	// Failing lists the dates whose failure repeats on every attempt (the same mismatch FailingAfter times in a
+	// row): retrying them as if they were an outage would only stop the healing of the dates after them.
+	Failing []string `json:"failing,omitempty"`
 }
 
 // Empty reports whether nothing is stuck.
 func (s Stuck) Empty() bool {
-	return s.Unclaimable == 0 && len(s.Blocked) == 0 && len(s.Abandoned) == 0
+	return s.Unclaimable == 0 && len(s.Blocked) == 0 && len(s.Abandoned) == 0 && len(s.Failing) == 0
 }
 
 // Queue is the export queue and the Medici ledger. internal/medici implements it on MongoDB.
@@ -192,8 +197,9 @@ func (s Stuck) Empty() bool {
 // never changed, so an attempt that lost its lease (frozen, then thawed) changes nothing a newer one owns.
 type Queue interface {
 	// Claim stamps the date's entries with b.Generation, in one update: the queued entries before the cutoff
-	// become exporting, and the entries an older generation claimed for the date (exporting or failed) are taken
-	// over, keeping their status.
+	// (except those in b.Held windows) become exporting, and the entries an older generation claimed for the date
+	// (exporting or failed) are taken over, keeping their status. With b.Reexport the date's completed entries
+	// become exporting again, and with b.RetryFailed its failed ones too.
 	Claim(ctx context.Context, b Batch, now time.Time) error
 	// Count counts the date's entries stamped with generation, by status.
 	Count(ctx context.Context, date string, generation int64) (Counts, error)

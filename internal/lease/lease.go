@@ -59,6 +59,10 @@ type doc struct {
 	ErrorClass     string         `firestore:"errorClass,omitempty"`
 	Permanent      bool           `firestore:"permanent,omitempty"`
 	Fingerprint    string         `firestore:"fingerprint,omitempty"`
+	// Repeats counts the failures in a row of class RepeatClass; a takeover keeps both, so a failure that repeats
+	// on every attempt can be told from an outage.
+	Repeats     int64  `firestore:"repeats,omitempty"`
+	RepeatClass string `firestore:"repeatClass,omitempty"`
 }
 
 // uploadDoc is an unfinished resumable upload: the session, the bytes Drive confirmed, and the SHA-256 state of
@@ -173,6 +177,7 @@ func (s *Store) Done(ctx context.Context, l export.Lease, sum export.Summary, no
 	}
 	return s.update(ctx, l, func(d *doc) {
 		d.State, d.Summary, d.UpdatedAt, d.LeaseExpiresAt = string(export.StateDone), sm, now, now
+		d.Repeats, d.RepeatClass = 0, ""
 	})
 }
 
@@ -184,6 +189,11 @@ func (s *Store) Fail(ctx context.Context, l export.Lease, f export.Failed, now t
 		}
 		d.State, d.ErrorClass, d.Permanent, d.Error = string(export.StateFailed), string(f.Class), f.Permanent, f.Message
 		d.Fingerprint = f.Fingerprint
+		if d.RepeatClass == string(f.Class) {
+			d.Repeats++
+		} else {
+			d.Repeats, d.RepeatClass = 1, string(f.Class)
+		}
 		d.UpdatedAt, d.LeaseExpiresAt = now, now
 	})
 }
@@ -240,6 +250,8 @@ func (d doc) updates() []firestore.Update {
 		{Path: "errorClass", Value: opt(d.ErrorClass == "", d.ErrorClass)},
 		{Path: "permanent", Value: opt(!d.Permanent, d.Permanent)},
 		{Path: "fingerprint", Value: opt(d.Fingerprint == "", d.Fingerprint)},
+		{Path: "repeats", Value: opt(d.Repeats == 0, d.Repeats)},
+		{Path: "repeatClass", Value: opt(d.RepeatClass == "", d.RepeatClass)},
 	}
 }
 
@@ -341,6 +353,7 @@ func (d doc) record() (export.Record, error) {
 		Date: d.BatchDate, State: export.State(d.State), Phase: export.State(d.Phase), Generation: d.Generation,
 		Attempts: d.Attempts, LeaseExpiresAt: d.LeaseExpiresAt, UpdatedAt: d.UpdatedAt, Error: d.Error,
 		ErrorClass: export.Class(d.ErrorClass), Permanent: d.Permanent, Fingerprint: d.Fingerprint,
+		Repeats: d.Repeats,
 	}
 	if u := d.Upload; u != nil {
 		r.Upload = &export.UploadSession{URI: u.SessionURI, Offset: u.Offset, HashState: u.HashState, Generation: u.Generation}

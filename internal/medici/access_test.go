@@ -45,12 +45,13 @@ func (r *recorded) take() []*event.CommandStartedEvent {
 }
 
 // TestAccessPattern runs a whole export through the real Store on FerretDB and counts what the driver sends, with
-// the driver's command monitor: one find of queue entries per medici.QueuePages pages, two finds per page (its
-// journals and their lines) and nothing per entry, one update command for the claim, one for all the failed
+// the driver's command monitor: one find of queue entries per medici.QueuePages pages, three finds per page (its
+// journals, their lines, and the queue entries that hold its journals for another date) and nothing per entry, one update command for the claim, one for all the failed
 // entries, one for the completed ones and one for the export log, and the per-run aggregations. Every filter can
 // use one of the indexes the README tells operators to create (medici.Indexes). The counts do not depend on the
-// machine. (With BATCH_SIZE 1000, that is 2.2 round trips per 1,000 entries; the test uses pages of 10 to stay
-// fast on FerretDB, whose updates are slow, and still send two queue queries.)
+// machine. (With BATCH_SIZE 1000, that is 3.2 round trips per 1,000 entries; the test uses pages of 10 to stay
+// fast on FerretDB, whose updates are slow, and still send two queue queries.) A read that looked up the journals
+// exported elsewhere per entry, or not at all, fails here; so does one that sent the lookup once more per page.
 //
 // It runs with 99 entries (a short last page) and with 100 (an exact multiple of a queue query's pages, the only
 // case where a reader that asks for more after a full query would send an empty last query), and compares the
@@ -106,7 +107,7 @@ func accessPattern(t *testing.T, journals, batch int) {
 	queries := (entries + medici.QueuePages*batch - 1) / (medici.QueuePages * batch)
 	// Per run, not per page: the aggregations that find journals queued twice, reconcile the claim with the read,
 	// check the marks, count unclaimable entries and list the dates with entries exporting.
-	want := map[string]int{"find": queries + 2*pages, "update": 4, "aggregate": 5}
+	want := map[string]int{"find": queries + 3*pages, "update": 4, "aggregate": 5}
 	if entries != journals+4 {
 		t.Fatalf("demo made %d entries, want %d", entries, journals+4)
 	}
@@ -256,4 +257,65 @@ func indexed(fields []string, indexes [][]string) bool {
 		}
 	}
 	return false
+}
+
+// indexesOf returns the keys of medici.Indexes by collection.
+func indexesOf() map[string][][]string {
+	out := map[string][][]string{}
+	for _, ix := range medici.Indexes(collections) {
+		var keys []string
+		for _, k := range ix.Keys {
+			keys = append(keys, k.Key)
+		}
+		out[ix.Collection] = append(out[ix.Collection], keys)
+	}
+	return out
+}
+
+// The filters TestAccessPattern's plain run does not send must use the indexes too: a claim with held windows (an
+// $or of createdAt ranges), a re-export with its failed entries (four statements), a dry run's $or, and the
+// lookup of journals exported for another date. A claim that expressed the held windows with $nor or $not (which
+// no index serves), or a lookup by status alone, fails here.
+func TestEveryClaimAndDryRunFilterIsIndexed(t *testing.T) {
+	d := world(t, []qdoc{
+		{"a01", 0, false, queued(cutoff.Add(-time.Hour))},
+		{"a02", 1, false, claimed("completed", "2026-11-27", 1)},
+		{"a03", 1, false, queued(cutoff.Add(-time.Hour))},
+	})
+	seedDB, uri := testenv.MongoDB(t)
+	if err := demo.Seed(t.Context(), seedDB, demo.Collections{Queue: collections.Queue, Journals: collections.Journals, Transactions: collections.Transactions}, d); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorded{}
+	c, err := mongo.Connect(t.Context(), options.Client().ApplyURI(uri).SetMonitor(rec.monitor()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+	s := medici.New(c.Database(seedDB.Name()), collections, medici.Options{BatchSize: 10, CallTimeout: time.Minute, Mapper: medici.Mapper{Location: bkk}})
+	b := export.Batch{Date: day, Cutoff: cutoff, Since: cutoff.Add(-24 * time.Hour), Generation: 2, Reexport: true, RetryFailed: true,
+		Held: []export.Window{windowOf(2), windowOf(4)}}
+	preview := b
+	preview.Preview = true
+	readOf(t, s, preview)
+	if err := s.Claim(t.Context(), b, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	readOf(t, s, b)
+	indexes := indexesOf()
+	seen := map[string]int{}
+	for _, e := range rec.take() {
+		coll, filters := filtersOf(t, e)
+		seen[e.CommandName] += len(filters)
+		for _, f := range filters {
+			for _, branch := range fieldSets(f) {
+				if !indexed(branch, append(indexes[coll], []string{"_id"})) {
+					t.Errorf("%s on %s filters on %v, which no index of medici.Indexes leads with", e.CommandName, coll, branch)
+				}
+			}
+		}
+	}
+	if seen["update"] != 4 || seen["find"] < 6 {
+		t.Errorf("filters seen %v, want the claim's 4 statements and the finds of two reads", seen)
+	}
 }

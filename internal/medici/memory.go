@@ -1,8 +1,11 @@
 package medici
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,12 +45,20 @@ type Docs struct {
 
 // Memory is an export.Queue whose documents come from a function instead of MongoDB. Each page goes through the
 // same read pipeline, mapping and assembly as Store's, so a benchmark of the export measures everything but the
-// database. It keeps the outcome counts a MongoDB queue would store; claims and marks change nothing else.
+// database. It keeps the outcome counts a MongoDB queue would store and the export logs; claims and marks change
+// nothing else.
+//
+// The queue documents Pages returns are the queue as it stands before the claim. Once Claim has been called for
+// a date, a read of that date (and every dry run) applies the claim's rule to each of them, as Store's claim and
+// read select them: the window of createdAt less the held windows, the generation fence, and a re-export's
+// completed and failed entries (see claim.go). Before any claim, a read takes every document as the batch's (the
+// benchmarks' stage reads). Entries must be the number of entries the claim takes. Unlike Store, Memory finds no
+// journal queued twice in a batch.
 //
 // With Latency set, every call that would be a round trip to MongoDB waits that long first, as Store's would on a
-// network: each queue query (QueuePages pages), each page's journals and lines queries (a Store's finds never need
-// a getMore), the aggregation that finds journals queued twice, the claim, each mark, the counts and the export
-// log.
+// network: each queue query (QueuePages pages), each page's three lookups (journals, lines, and the entries that
+// hold its journals for another date; a Store's finds never need a getMore), the aggregation that finds journals
+// queued twice, the claim, each mark, the counts and the export log.
 type Memory struct {
 	// Pages returns the documents of one part of the i-th page (from 0) of a batch, when a Store would receive
 	// them: the queue entries of pages in order, QueuePages pages after one round trip, and then each page's
@@ -59,12 +70,25 @@ type Memory struct {
 	Mapper Mapper
 	// Latency is the round trip each query and update pays; zero for none.
 	Latency time.Duration
+	// Exported, when set, returns the queue entries that name one of the i-th page's journals (ids) and are not
+	// the batch's, as Store's lookup of journals exported for another date would: exportedElsewhere keeps those
+	// completed for another date or exporting for an earlier one. Nil: no journal is exported anywhere else (the
+	// round trip is paid all the same).
+	Exported func(ctx context.Context, i int, ids []primitive.ObjectID) (Docs, error)
 
 	trips    atomic.Int64
 	mu       sync.Mutex
 	failed   int64
 	marks    int // MarkFailed calls
 	exported bool
+	claimed  map[string]bool // dates claimed: their reads apply the claim's rule
+	logs     map[logKey]export.Summary
+}
+
+// logKey is what keeps export logs apart: one per export, a date and its generation.
+type logKey struct {
+	date       string
+	generation int64
 }
 
 var _ export.Queue = (*Memory)(nil)
@@ -88,9 +112,22 @@ func (m *Memory) roundTrip(ctx context.Context) error {
 // RoundTrips reports how many round trips Memory has paid: the commands a MongoDB queue would have sent.
 func (m *Memory) RoundTrips() int64 { return m.trips.Load() }
 
-// Claim changes nothing: the pages are the batch.
-func (m *Memory) Claim(ctx context.Context, _ export.Batch, _ time.Time) error {
-	return m.roundTrip(ctx)
+// Claim checks the batch as Store's does and records that the date is claimed: its reads then apply the claim's
+// rule to the documents Pages returns. It changes no document.
+func (m *Memory) Claim(ctx context.Context, b export.Batch, _ time.Time) error {
+	if _, err := newClaimRule(b); err != nil {
+		return fmt.Errorf("claim batch %s: %w", b.Date, err)
+	}
+	if err := m.roundTrip(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.claimed == nil {
+		m.claimed = map[string]bool{}
+	}
+	m.claimed[b.Date] = true
+	return nil
 }
 
 // Count reports Entries, less the failures marked so far as failed, or as completed once MarkExported ran.
@@ -106,14 +143,26 @@ func (m *Memory) Count(ctx context.Context, _ string, _ int64) (export.Counts, e
 	return export.Counts{Exporting: m.Entries - m.failed, Failed: m.failed}, nil
 }
 
-// Read calls fn with each page's entries, read, mapped and joined as Store.Read does. Memory finds no journal
-// queued twice (the round trip of Store's aggregation is paid all the same).
-func (m *Memory) Read(ctx context.Context, _ export.Batch, fn func([]export.Entry) error) error {
+// Read calls fn with each page's entries, read, mapped and joined as Store.Read does: after a claim of the date,
+// or in a dry run, only the documents the claim's rule takes. Memory finds no journal queued twice (the round
+// trip of Store's aggregation is paid all the same).
+func (m *Memory) Read(ctx context.Context, b export.Batch, fn func([]export.Entry) error) error {
+	rules := &readRules{date: b.Date}
+	m.mu.Lock()
+	claimed := m.claimed[b.Date]
+	m.mu.Unlock()
+	if b.Preview || claimed {
+		rule, err := newClaimRule(b)
+		if err != nil {
+			return fmt.Errorf("read batch %s: %w", b.Date, err)
+		}
+		rules.claim = rule
+	}
 	if err := m.roundTrip(ctx); err != nil {
 		return fmt.Errorf("find journals queued twice: %w", err)
 	}
 	src := memorySource{m: m}
-	return readPages(ctx, src, m.Mapper, memoryPageSize, nil, fn, func(i int, err error) error {
+	return readPages(ctx, src, m.Mapper, memoryPageSize, rules, fn, func(i int, err error) error {
 		return fmt.Errorf("read page %d: %w", i, err)
 	})
 }
@@ -177,6 +226,27 @@ func (s memorySource) lines(ctx context.Context, i int, _ []primitive.ObjectID, 
 	return err
 }
 
+// exported pays one round trip and calls fn with the documents Exported returns, if it is set.
+func (s memorySource) exported(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error {
+	if err := s.m.roundTrip(ctx); err != nil {
+		return err
+	}
+	if s.m.Exported == nil {
+		return nil
+	}
+	d, err := s.m.Exported(ctx, i, ids)
+	if err != nil {
+		return err
+	}
+	for _, raw := range d.Raw {
+		fn(raw)
+	}
+	if d.Release != nil {
+		d.Release()
+	}
+	return nil
+}
+
 // MarkFailed counts the failures.
 func (m *Memory) MarkFailed(ctx context.Context, _ export.Batch, failures []export.Failure, _ time.Time) error {
 	if err := m.roundTrip(ctx); err != nil {
@@ -208,9 +278,33 @@ func (m *Memory) Release(ctx context.Context, _ export.Batch) (int64, error) {
 	return 0, m.roundTrip(ctx)
 }
 
-// LogExport changes nothing.
-func (m *Memory) LogExport(ctx context.Context, _ export.Summary, _ time.Time) error {
-	return m.roundTrip(ctx)
+// LogExport keeps the summary as the export's log, one per date and generation, as Store's does: a retry of the
+// same attempt replaces its own log, and a re-export (a newer generation) adds one.
+func (m *Memory) LogExport(ctx context.Context, s export.Summary, _ time.Time) error {
+	if err := m.roundTrip(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.logs == nil {
+		m.logs = map[logKey]export.Summary{}
+	}
+	m.logs[logKey{s.Date, s.Generation}] = s
+	return nil
+}
+
+// Logs returns the export logs kept, by date, then generation.
+func (m *Memory) Logs() []export.Summary {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	keys := slices.SortedFunc(maps.Keys(m.logs), func(a, b logKey) int {
+		return cmp.Or(cmp.Compare(a.date, b.date), cmp.Compare(a.generation, b.generation))
+	})
+	out := make([]export.Summary, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, m.logs[k])
+	}
+	return out
 }
 
 // IDs lists nothing: Memory's read and claim never differ.

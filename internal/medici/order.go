@@ -93,6 +93,11 @@ func compareValues(a, b bson.RawValue) int {
 	}
 	switch bracket(a.Type) {
 	case 3:
+		// NaN sorts before every other number, -Infinity included, and equals itself; numeric cannot say so,
+		// since it has no value below -Infinity.
+		if an, bn := isNaN(a), isNaN(b); an || bn {
+			return cmp.Compare(b2i(bn), b2i(an))
+		}
 		return numeric(a).Cmp(numeric(b))
 	case 4:
 		return bytes.Compare(stringBytes(a), stringBytes(b))
@@ -140,7 +145,18 @@ func stringBytes(v bson.RawValue) []byte {
 	return nil
 }
 
-// numeric returns a number's exact value; NaN sorts before every other number, as in MongoDB.
+// isNaN reports whether a number is a double or Decimal128 NaN.
+func isNaN(v bson.RawValue) bool {
+	switch v.Type {
+	case bson.TypeDouble:
+		return math.IsNaN(v.Double())
+	case bson.TypeDecimal128:
+		return v.Decimal128().IsNaN()
+	}
+	return false
+}
+
+// numeric returns a number's exact value, infinities included; NaN is compared before it is called (isNaN).
 func numeric(v bson.RawValue) *big.Float {
 	f := new(big.Float).SetPrec(256)
 	switch v.Type {
@@ -149,19 +165,12 @@ func numeric(v bson.RawValue) *big.Float {
 	case bson.TypeInt64:
 		return f.SetInt64(v.Int64())
 	case bson.TypeDouble:
-		d := v.Double()
-		if math.IsNaN(d) {
-			return f.SetInf(true)
-		}
-		return f.SetFloat64(d)
+		return f.SetFloat64(v.Double())
 	case bson.TypeDecimal128:
 		d := v.Decimal128()
 		bi, exp, err := d.BigInt()
-		if err != nil { // NaN or infinity
-			if d.IsInf() > 0 {
-				return f.SetInf(false)
-			}
-			return f.SetInf(true)
+		if err != nil { // an infinity (NaN never comes here)
+			return f.SetInf(d.IsInf() < 0)
 		}
 		f.SetInt(bi)
 		if exp != 0 {

@@ -24,12 +24,14 @@ const ReadAhead = 3
 // round trip, a query per page of 1,000 would spend 20 s per million entries in the chain alone. Five pages per
 // query make it 4 s, and cost only the queue entries of the pages waiting for their lookup (a reply of about 100
 // bytes an entry while it is split into pages, then about 250 bytes an assembled entry: 1.2 MB for five pages of
-// 1,000), so a read sends 2.2 queries per 1,000 entries. internal/bench/README.md measures it.
+// 1,000), so a read sends 3.2 queries per 1,000 entries (the queue query, and three lookups a page that overlap).
+// internal/bench/README.md measures it.
 const QueuePages = 5
 
 // source is where a read's documents come from: MongoDB for Store, a function for Memory. Each method is one
 // round trip; it calls fn with every document it returns, in order, and the document is valid only during the
-// call. journals and lines depend only on the page's journal ids, so the read sends them at the same time.
+// call. journals, lines and exported depend only on the page's journal ids, so the read sends them at the same
+// time.
 type source interface {
 	// queue returns the queue entries of up to QueuePages pages from page first on, the ones after the _id after
 	// (from the start when nil), in _id order, each with the index of its page, and reports whether more entries
@@ -39,6 +41,9 @@ type source interface {
 	journals(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error
 	// lines returns the lines of the page's journals.
 	lines(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error
+	// exported returns the queue entries that may hold one of the page's journals for another date's file
+	// (exportedElsewhere decides).
+	exported(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error
 }
 
 // page is one page of a read on its way to the caller.
@@ -69,11 +74,12 @@ type mappedLine struct {
 // The queue queries form a chain (each starts after the last _id of the one before), so one goroutine sends them
 // one after another, QueuePages pages a query, checking the _id order as it goes, and waits for nothing but a
 // place for its pages. A second goroutine starts each page's lookup once the page has one of ReadAhead tokens:
-// its journals and lines are queried at the same time, and mapped as they arrive, in goroutines of their own, so
-// that up to ReadAhead pages are mapped on every core while the chain goes on; fn receives them in _id order, so
-// the pages, and the bytes made of them, are those a read of one page at a time returns. The first error in page
-// order ends the read, as it would one page at a time; when readPages returns, nothing of the read runs any more.
-func readPages(ctx context.Context, src source, m Mapper, size int, dups map[string]bson.RawValue, fn func([]export.Entry) error, wrap func(i int, err error) error) error {
+// its journals, lines and journals exported elsewhere are queried at the same time, and mapped as they arrive, in
+// goroutines of their own, so that up to ReadAhead pages are mapped on every core while the chain goes on; fn
+// receives them in _id order, so the pages, and the bytes made of them, are those a read of one page at a time
+// returns. The first error in page order ends the read, as it would one page at a time; when readPages returns,
+// nothing of the read runs any more.
+func readPages(ctx context.Context, src source, m Mapper, size int, rules *readRules, fn func([]export.Entry) error, wrap func(i int, err error) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -85,7 +91,7 @@ func readPages(ctx context.Context, src source, m Mapper, size int, dups map[str
 	go func() {
 		defer wg.Done()
 		defer close(next)
-		chain(ctx, src, m, size, dups, next)
+		chain(ctx, src, m, size, rules, next)
 	}()
 	// A token for each page held; a page takes one before its lookup starts, and it is given back when fn returns
 	// with the page.
@@ -139,7 +145,7 @@ func readPages(ctx context.Context, src source, m Mapper, size int, dups map[str
 // chain sends the queue queries one after another and each page of their entries to next, in order, until the
 // batch ends, a query fails (sent as the error of the query's first page), or an entry is out of _id order (the
 // error of its page, after the pages before it).
-func chain(ctx context.Context, src source, m Mapper, size int, dups map[string]bson.RawValue, next chan<- queued) {
+func chain(ctx context.Context, src source, m Mapper, size int, rules *readRules, next chan<- queued) {
 	send := func(q queued) bool {
 		select {
 		case next <- q:
@@ -153,8 +159,7 @@ func chain(ctx context.Context, src source, m Mapper, size int, dups map[string]
 		var span []*assembler
 		more, err := src.queue(ctx, first, after, func(i int, raw bson.Raw) {
 			for k := i - first; len(span) <= k; {
-				a := newAssembler(m, size)
-				a.dups = dups
+				a := newAssembler(m, size, rules)
 				switch {
 				case len(span) > 0:
 					a.last = span[len(span)-1].last
@@ -175,28 +180,50 @@ func chain(ctx context.Context, src source, m Mapper, size int, dups map[string]
 				return
 			}
 		}
-		if !more || len(span) == 0 || len(span[len(span)-1].entries) == 0 {
+		if !more || len(span) == 0 || span[len(span)-1].seen == 0 {
 			return
 		}
 		after = &span[len(span)-1].last
 	}
 }
 
-// lookUp queries the journals and the lines of a page at the same time, maps them as they arrive, and joins them
-// with the page's entries. Lines are joined in the order they arrive, once every journal is in, as a read of one
-// query after the other joins them: a line mapped before the journals are all in waits in a list. A failure of the
-// journals' query is reported before one of the lines'.
+// lookUp queries the journals and the lines of a page, and the queue entries that hold its journals for another
+// date, all at the same time, maps them as they arrive, and joins them with the page's entries. Lines are joined
+// in the order they arrive, once every journal is in, as a read of one query after the other joins them: a line
+// mapped before the journals are all in waits in a list. A failure of the journals' query is reported before one
+// of the lines', and that before one of the exported entries'.
 func lookUp(ctx context.Context, src source, i int, a *assembler) ([]export.Entry, error) {
 	if len(a.ids) == 0 {
 		return a.finish(), nil
 	}
 	var (
-		journalErr error
-		journaled  = make(chan struct{})
+		journalErr, exportedErr error
+		journaled               = make(chan struct{})
+		checked                 = make(chan struct{})
+		elsewhereOf             map[string]elsewhere
 	)
 	go func() {
 		defer close(journaled)
 		journalErr = src.journals(ctx, i, a.ids, a.journal)
+	}()
+	go func() {
+		defer close(checked)
+		date := ""
+		if a.rules != nil {
+			date = a.rules.date
+		}
+		exportedErr = src.exported(ctx, i, a.ids, func(raw bson.Raw) {
+			jid, at, ok := exportedElsewhere(date, raw)
+			if !ok {
+				return
+			}
+			if elsewhereOf == nil {
+				elsewhereOf = map[string]elsewhere{}
+			}
+			if cur, seen := elsewhereOf[jid]; !seen || at.before(cur) {
+				elsewhereOf[jid] = at
+			}
+		})
 	}()
 	var (
 		waiting []mappedLine
@@ -225,14 +252,19 @@ func lookUp(ctx context.Context, src source, i int, a *assembler) ([]export.Entr
 		a.join(jid, l, err)
 	})
 	<-journaled
+	<-checked
 	if journalErr != nil {
 		return nil, journalErr
 	}
 	if lineErr != nil {
 		return nil, lineErr
 	}
+	if exportedErr != nil {
+		return nil, exportedErr
+	}
 	for _, w := range waiting {
 		a.join(w.journalID, w.line, w.err)
 	}
+	a.elsewhere = elsewhereOf
 	return a.finish(), nil
 }

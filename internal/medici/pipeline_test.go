@@ -93,7 +93,7 @@ func sequential(m Mapper, pages []Page) [][]export.Entry {
 		last bson.RawValue
 	)
 	for _, p := range pages {
-		a := newAssembler(m, len(p.Queue))
+		a := newAssembler(m, len(p.Queue), nil)
 		a.last = last
 		for _, raw := range p.Queue {
 			a.entry(raw)
@@ -180,6 +180,10 @@ func (s *jittery) lines(ctx context.Context, i int, _ []primitive.ObjectID, fn f
 		fn(raw)
 	}
 	return nil
+}
+
+func (s *jittery) exported(ctx context.Context, _ int, _ []primitive.ObjectID, _ func(bson.Raw)) error {
+	return s.call(ctx)
 }
 
 var (
@@ -307,7 +311,7 @@ func TestReadPagesStopsAtTheFirstFailedPage(t *testing.T) {
 }
 
 // Memory pays a round trip for each query Store would send: the aggregation for journals queued twice, one queue
-// query per QueuePages pages, and two lookups per page, with no query after a page marked Last; and it releases every part it asked for. A Memory that read a page
+// query per QueuePages pages, and three lookups per page (journals, lines, journals exported for another date), with no query after a page marked Last; and it releases every part it asked for. A Memory that read a page
 // without paying for it would make the latency rows of make bench too fast.
 func TestMemoryRoundTripsAndRelease(t *testing.T) {
 	pages := testPages(t, QueuePages+2, 30, 3)
@@ -339,14 +343,14 @@ func TestMemoryRoundTripsAndRelease(t *testing.T) {
 			t.Errorf("page %d differs from a read one page at a time", i)
 		}
 	}
-	// The aggregation, two queue queries (QueuePages pages, then 2), and two lookups per page.
-	if n, want := m.RoundTrips(), int64(1+2+2*len(pages)); n != want {
-		t.Errorf("RoundTrips() = %d, want %d (1 + 2 queue queries + 2 per page)", n, want)
+	// The aggregation, two queue queries (QueuePages pages, then 2), and three lookups per page.
+	if n, want := m.RoundTrips(), int64(1+2+3*len(pages)); n != want {
+		t.Errorf("RoundTrips() = %d, want %d (1 + 2 queue queries + 3 per page)", n, want)
 	}
 	if n, r := asked.Load(), released.Load(); n != 3*int64(len(pages)) || r != n {
 		t.Errorf("Memory asked for %d parts and released %d, want %d of each", n, r, 3*len(pages))
 	}
-	if err := m.Claim(t.Context(), export.Batch{}, time.Now()); err != nil || m.RoundTrips() != int64(1+3+2*len(pages)) {
+	if err := m.Claim(t.Context(), export.Batch{}, time.Now()); err != nil || m.RoundTrips() != int64(1+3+3*len(pages)) {
 		t.Errorf("Claim() = %v, round trips %d: want the claim to pay one", err, m.RoundTrips())
 	}
 }
@@ -370,5 +374,69 @@ func TestReadPagesChecksTheOrderAcrossQueueQueries(t *testing.T) {
 	src.ended.Store(true)
 	if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("page %d: queue entry ", QueuePages)) || !strings.Contains(err.Error(), "does not sort after") || delivered != QueuePages {
 		t.Errorf("readPages() = %v after %d pages, want page %d's order error after %d pages", err, delivered, QueuePages, QueuePages)
+	}
+}
+
+// barrier is a source whose three lookups of a page each wait until all three have started: a read that sent the
+// lookup of journals exported elsewhere after the journals and lines (or before them), instead of at the same
+// time, would add a round trip to every page at a 20 ms latency. Here it would stall until the timeout.
+type barrier struct {
+	*jittery
+	mu      sync.Mutex
+	started map[int]int
+	all     map[int]chan struct{}
+	timeout time.Duration
+	stalled atomic.Bool
+}
+
+func (s *barrier) wait(i int) {
+	s.mu.Lock()
+	if s.all[i] == nil {
+		s.all[i] = make(chan struct{})
+	}
+	ch := s.all[i]
+	s.started[i]++
+	if s.started[i] == 3 {
+		close(ch)
+	}
+	s.mu.Unlock()
+	select {
+	case <-ch:
+	case <-time.After(s.timeout):
+		s.stalled.Store(true)
+	}
+}
+
+func (s *barrier) journals(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error {
+	s.wait(i)
+	return s.jittery.journals(ctx, i, ids, fn)
+}
+
+func (s *barrier) lines(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error {
+	s.wait(i)
+	return s.jittery.lines(ctx, i, ids, fn)
+}
+
+func (s *barrier) exported(ctx context.Context, i int, ids []primitive.ObjectID, fn func(bson.Raw)) error {
+	s.wait(i)
+	return s.jittery.exported(ctx, i, ids, fn)
+}
+
+// A page's three lookups (journals, lines, journals exported for another date) are in flight at the same time.
+func TestPageLookUpsOverlap(t *testing.T) {
+	m := Mapper{Location: time.UTC}
+	pages := testPages(t, 4, 10, 13)
+	src := &barrier{jittery: newJittery(t, pages, 13), started: map[int]int{}, all: map[int]chan struct{}{}, timeout: 5 * time.Second}
+	n := 0
+	err := readPages(t.Context(), src, m, 10, nil, func([]export.Entry) error {
+		n++
+		return nil
+	}, func(i int, err error) error { return fmt.Errorf("page %d: %w", i, err) })
+	src.ended.Store(true)
+	if err != nil || n != len(pages) {
+		t.Fatalf("readPages() = %v after %d pages, want %d pages", err, n, len(pages))
+	}
+	if src.stalled.Load() {
+		t.Error("a page's lookups did not all run at the same time: one waited for another to end")
 	}
 }

@@ -1,6 +1,7 @@
 // Package medici is the MongoDB side of the export: the app's export queue and the Medici double-entry ledger
-// (medici_journals, medici_transactions). It claims a batch with one updateMany, reads it in _id order with keyset
-// pages and batched $in lookups (no query per entry), and marks outcomes with one updateMany each.
+// (medici_journals, medici_transactions). It claims a batch with one update command (claim.go holds the claim's
+// rule), reads it in _id order with keyset pages and batched $in lookups (no query per entry), and marks outcomes
+// with one updateMany each.
 //
 // The queries are written for real MongoDB and its indexes (see Indexes); they avoid transactions, $lookup and
 // aggregation so that the embedded FerretDB used by the tests serves them too.
@@ -11,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -93,17 +95,14 @@ func Indexes(c Collections) []Index {
 		{c.Queue, bson.D{{Key: "batchDate", Value: 1}, {Key: "status", Value: 1}, {Key: "exportGeneration", Value: 1}, {Key: "_id", Value: 1}}, "read a batch in _id order, mark it, count it"},
 		{c.Queue, bson.D{{Key: "batchDate", Value: 1}, {Key: "status", Value: 1}, {Key: "exportGeneration", Value: 1}, {Key: "entryId", Value: 1}}, "find journals queued twice in a batch"},
 		{c.Queue, bson.D{{Key: "status", Value: 1}, {Key: "batchDate", Value: 1}}, "list the dates with entries exporting (healing)"},
+		{c.Queue, bson.D{{Key: "entryId", Value: 1}, {Key: "status", Value: 1}, {Key: "batchDate", Value: 1}}, "a page's journals already exported for another date"},
 		{c.Transactions, bson.D{{Key: "_journal", Value: 1}}, "lines of a page of journals ($in)"},
-		{c.ExportLogs, bson.D{{Key: "action", Value: 1}, {Key: "batchDate", Value: 1}}, "one export log per date"},
+		{c.ExportLogs, bson.D{{Key: "action", Value: 1}, {Key: "batchDate", Value: 1}, {Key: "generation", Value: 1}}, "one export log per export (date and generation)"},
 	}
 }
 
 func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.callTimeout)
-}
-
-func claimable(b export.Batch) bson.D {
-	return bson.D{{Key: "exportPath", Value: PathScheduled}, {Key: "status", Value: StatusQueued}, {Key: "createdAt", Value: bson.D{{Key: "$lt", Value: b.Cutoff}}}}
 }
 
 // live are the statuses of a batch's entries that a file has not taken yet.
@@ -133,21 +132,42 @@ func exporting(date string, generation int64) bson.D {
 	return batchWhere(date, StatusExporting, generation)
 }
 
-// Claim stamps the batch with its generation in one updateMany: queued entries before the cutoff become
-// exporting, and the date's entries an older generation stamped are taken over, keeping their status (a failure
-// an earlier attempt marked stays failed, so every attempt reports the same failures). Entries of a newer
-// generation are not matched, so the claim of an attempt that lost its lease takes nothing from the newer one.
-// (An entry claimed before generations were stamped has none, and counts as older.)
+// Claim stamps the batch with its generation in one update command of ordered statements (2, 3 or 4 of them):
+//
+//  1. with RetryFailed, the date's failed entries of an older generation become exporting, their error cleared;
+//  2. the date's exporting and failed entries of an older generation are taken over, keeping their status (a
+//     failure an earlier attempt marked stays failed, so every attempt reports the same failures);
+//  3. with Reexport, the date's completed entries of an older generation become exporting;
+//  4. the queued entries created before the cutoff and in none of the held windows become exporting (none when
+//     the held windows cover everything before the cutoff).
+//
+// Each statement stamps what it takes with the generation, so a later statement, which takes only older
+// generations, cannot match it again. Entries of a newer generation are not matched, so the claim of an attempt
+// that lost its lease takes nothing from the newer one. (An entry claimed before generations were stamped has
+// none, and counts as older.)
 func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) error {
+	rule, err := newClaimRule(b)
+	if err != nil {
+		return fmt.Errorf("claim batch %s: %w", b.Date, err)
+	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	older := batchWhere(b.Date, oneOf(live), notGeneration("$gte", b.Generation))
+	older := func(status any) bson.D { return batchWhere(b.Date, status, notGeneration("$gte", b.Generation)) }
 	stamp := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "exportGeneration", Value: b.Generation}, {Key: "claimedAt", Value: now}}
-	// One update command with two statements: the takeover first, so that it cannot match what the second
-	// statement just claimed.
-	models := []mongo.WriteModel{
-		mongo.NewUpdateManyModel().SetFilter(older).SetUpdate(bson.D{{Key: "$set", Value: stamp}}),
-		mongo.NewUpdateManyModel().SetFilter(claimable(b)).SetUpdate(bson.D{{Key: "$set", Value: append(bson.D{{Key: "status", Value: StatusExporting}}, stamp...)}}),
+	exportingNow := append(bson.D{{Key: "status", Value: StatusExporting}}, stamp...)
+	var models []mongo.WriteModel
+	if b.RetryFailed {
+		models = append(models, mongo.NewUpdateManyModel().SetFilter(older(StatusFailed)).SetUpdate(bson.D{
+			{Key: "$set", Value: exportingNow},
+			{Key: "$unset", Value: bson.D{{Key: "error", Value: ""}, {Key: "failedAt", Value: ""}}},
+		}))
+	}
+	models = append(models, mongo.NewUpdateManyModel().SetFilter(older(oneOf(live))).SetUpdate(bson.D{{Key: "$set", Value: stamp}}))
+	if b.Reexport {
+		models = append(models, mongo.NewUpdateManyModel().SetFilter(older(StatusCompleted)).SetUpdate(bson.D{{Key: "$set", Value: exportingNow}}))
+	}
+	if q := claimable(rule.spans); q != nil {
+		models = append(models, mongo.NewUpdateManyModel().SetFilter(q).SetUpdate(bson.D{{Key: "$set", Value: exportingNow}}))
 	}
 	if _, err := s.queue.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true)); err != nil {
 		return fmt.Errorf("claim batch %s: %w", b.Date, err)
@@ -156,30 +176,46 @@ func (s *Store) Claim(ctx context.Context, b export.Batch, now time.Time) error 
 }
 
 // Read pages through the batch by _id: one query for the queue entries of QueuePages pages, then for each page
-// one for its journals and one for the journals' lines, so 2.2 round trips per 1,000 entries and none per entry,
-// plus one aggregation per batch that finds journals queued twice. The queue query asks for one entry more than
+// one for its journals, one for the journals' lines and one for the queue entries that hold its journals for
+// another date (see exportedElsewhere), so 3.2 round trips per 1,000 entries and none per entry, plus one
+// aggregation per batch that finds journals queued twice. Every entry comes with its createdAt. The queue query asks for one entry more than
 // its pages, so that the last query is known without one that finds nothing; each query's batch size is one
 // document more than it can receive, so the server sees the end of the results within the first batch and closes
 // the cursor without a getMore round trip. Each page is a new slice that fn may keep.
 //
-// The queries of a page's journals and lines go out together, and the next queue query goes out as soon as the
+// The three queries of a page go out together, and the next queue query goes out as soon as the
 // pages of the one before are on their way, so up to ReadAhead pages are looked up at once and their documents
 // are mapped on every core; fn still receives the pages one at a time, in _id order (see readPages).
 //
 // The pages continue across BSON types in MongoDB's sort order (see laterTypes), and every _id must sort strictly
 // after the one before: a read that would return an entry twice, or go backwards, fails instead.
 func (s *Store) Read(ctx context.Context, b export.Batch, fn func([]export.Entry) error) error {
+	rules := &readRules{date: b.Date}
 	filter := batch(b.Date, b.Generation)
 	if b.Preview {
-		preview := bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: oneOf(live)}}
-		filter = bson.D{{Key: "$or", Value: bson.A{claimable(b), preview}}}
+		// What a claim would take, without stamping: the claim's rule decides each entry's status (see claim.go).
+		rule, err := newClaimRule(b)
+		if err != nil {
+			return fmt.Errorf("read batch %s: %w", b.Date, err)
+		}
+		statuses := live
+		if b.Reexport {
+			statuses = bson.A{StatusExporting, StatusFailed, StatusCompleted}
+		}
+		branches := bson.A{bson.D{{Key: "batchDate", Value: b.Date}, {Key: "status", Value: oneOf(statuses)}}}
+		if q := claimable(rule.spans); q != nil {
+			branches = append(bson.A{q}, branches...)
+		}
+		filter = bson.D{{Key: "$or", Value: branches}}
+		rules.claim = rule
 	}
 	dups, err := s.duplicates(ctx, filter)
 	if err != nil {
 		return fmt.Errorf("read batch %s: %w", b.Date, err)
 	}
-	src := &storeSource{s: s, filter: filter}
-	return readPages(ctx, src, s.mapper, s.batchSize, dups, fn, func(_ int, err error) error {
+	rules.dups = dups
+	src := &storeSource{s: s, filter: filter, date: b.Date}
+	return readPages(ctx, src, s.mapper, s.batchSize, rules, fn, func(_ int, err error) error {
 		return fmt.Errorf("read batch %s: %w", b.Date, err)
 	})
 }
@@ -260,6 +296,7 @@ func (s *Store) duplicates(ctx context.Context, filter bson.D) (map[string]bson.
 type storeSource struct {
 	s      *Store
 	filter bson.D
+	date   string
 }
 
 // queue finds the entries of QueuePages pages after the _id after (from the start when nil) and reports whether
@@ -269,16 +306,13 @@ func (q *storeSource) queue(ctx context.Context, first int, after *bson.RawValue
 	defer cancel()
 	f := q.filter
 	if after != nil {
-		next := bson.A{bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: *after}}}}}
-		if later := laterTypes(after.Type); len(later) > 0 {
-			next = append(next, bson.D{{Key: "_id", Value: bson.D{{Key: "$type", Value: later}}}})
-		}
-		f = bson.D{{Key: "$and", Value: bson.A{q.filter, bson.D{{Key: "$or", Value: next}}}}}
+		f = bson.D{{Key: "$and", Value: bson.A{q.filter, bson.D{{Key: "$or", Value: continuation(*after)}}}}}
 	}
 	size := q.s.batchSize
 	want := QueuePages * size
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(want) + 1).
-		SetBatchSize(int32(want) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}, {Key: "status", Value: 1}, {Key: "error", Value: 1}})
+		SetBatchSize(int32(want) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}, {Key: "status", Value: 1}, {Key: "error", Value: 1},
+		{Key: "createdAt", Value: 1}, {Key: "exportPath", Value: 1}, {Key: "batchDate", Value: 1}, {Key: "exportGeneration", Value: 1}})
 	// Documents are mapped straight from the cursor's batch, never copied out: the mapped values own their bytes.
 	n := 0
 	err = each(ctx, q.s.queue, f, opts, func(raw bson.Raw) {
@@ -293,6 +327,22 @@ func (q *storeSource) queue(ctx context.Context, first int, after *bson.RawValue
 		return false, fmt.Errorf("find queue entries: %w", err)
 	}
 	return more, nil
+}
+
+// continuation is the $or that selects the _ids after the given one, in MongoDB's sort order: the greater values
+// of its bracket, and every value of a later bracket. After a NaN, which sorts before every other number but
+// matches no range ({$gt: NaN} matches nothing, as MongoDB's jstests/core/nan.js shows), the rest of the numbers
+// are {$gte: -Infinity}.
+func continuation(after bson.RawValue) bson.A {
+	gt := bson.D{{Key: "$gt", Value: after}}
+	if isNaN(after) {
+		gt = bson.D{{Key: "$gte", Value: math.Inf(-1)}}
+	}
+	next := bson.A{bson.D{{Key: "_id", Value: gt}}}
+	if later := laterTypes(after.Type); len(later) > 0 {
+		next = append(next, bson.D{{Key: "_id", Value: bson.D{{Key: "$type", Value: later}}}})
+	}
+	return next
 }
 
 // journals finds the journals of a page by _id $in.
@@ -317,6 +367,23 @@ func (q *storeSource) lines(ctx context.Context, _ int, ids []primitive.ObjectID
 	return nil
 }
 
+// exported finds the queue entries that hold one of a page's journals for another file (see exportedIn), by
+// entryId $in, naming each journal both as an ObjectId and as its hex string.
+func (q *storeSource) exported(ctx context.Context, _ int, ids []primitive.ObjectID, fn func(bson.Raw)) error {
+	ctx, cancel := q.s.call(ctx)
+	defer cancel()
+	refs := make(bson.A, 0, 2*len(ids))
+	for _, id := range ids {
+		refs = append(refs, id, id.Hex())
+	}
+	opts := options.Find().SetBatchSize(int32(len(ids)) + 1).SetProjection(bson.D{{Key: "entryId", Value: 1}, {Key: "status", Value: 1},
+		{Key: "batchDate", Value: 1}, {Key: "metadata.fileName", Value: 1}, {Key: "metadata.fileId", Value: 1}})
+	if err := each(ctx, q.s.queue, exportedIn(q.date, refs), opts, fn); err != nil {
+		return fmt.Errorf("find journals exported for another date: %w", err)
+	}
+	return nil
+}
+
 // each calls fn with every document a find returns, in order. The document is valid only during the call.
 func each(ctx context.Context, c *mongo.Collection, filter bson.D, opts *options.FindOptions, fn func(bson.Raw)) error {
 	cur, err := c.Find(ctx, filter, opts)
@@ -337,13 +404,26 @@ func each(ctx context.Context, c *mongo.Collection, filter bson.D, opts *options
 // then the journals' lines, each in any order. Store and Memory share it, so both map documents the same way.
 type assembler struct {
 	mapper   Mapper
+	rules    *readRules
 	entries  []export.Entry
-	ids      []primitive.ObjectID     // the journals to look up, in entry order
-	dups     map[string]bson.RawValue // journals queued more than once, with the entry that exports each
-	last     bson.RawValue            // the last queue entry's _id, where the next page starts
-	err      error                    // an entry out of _id order: the read is wrong and must stop
-	byID     map[string]int           // journal id to its index in journals
+	seen     int                  // queue documents given, the batch's or not
+	ids      []primitive.ObjectID // the journals to look up, in entry order
+	last     bson.RawValue        // the last queue entry's _id, where the next page starts
+	err      error                // an entry out of _id order: the read is wrong and must stop
+	byID     map[string]int       // journal id to its index in journals
 	journals []lookedUp
+	// elsewhere are the page's journals already exported for another date (see exportedElsewhere).
+	elsewhere map[string]elsewhere
+}
+
+// readRules are what a read knows of its batch beyond the documents: the date, the journals queued twice, and,
+// when the documents are not the claimed batch itself, the claim's rule to apply to each.
+type readRules struct {
+	date string
+	dups map[string]bson.RawValue // journals queued more than once, with the entry that exports each
+	// claim, when set, decides which queue documents the batch holds and with which status (a dry run, or
+	// Memory's documents as they were before its claim); nil takes every document as the batch's.
+	claim *claimRule
 }
 
 type lookedUp struct {
@@ -354,12 +434,18 @@ type lookedUp struct {
 // ErrDuplicate is the reason of an entry whose journal an earlier entry of the batch already exports.
 var ErrDuplicate = errors.New("journal queued twice")
 
-func newAssembler(m Mapper, size int) *assembler {
-	return &assembler{mapper: m, entries: make([]export.Entry, 0, size), ids: make([]primitive.ObjectID, 0, size)}
+// ErrExportedElsewhere is the reason of an entry whose journal another date's file already holds (or an earlier
+// date's export is about to write): a journal is exported once across dates.
+var ErrExportedElsewhere = errors.New("journal already exported")
+
+func newAssembler(m Mapper, size int, rules *readRules) *assembler {
+	return &assembler{mapper: m, rules: rules, entries: make([]export.Entry, 0, size), ids: make([]primitive.ObjectID, 0, size)}
 }
 
-// entry adds a queue entry; only its _id, entryId, status and error are read.
+// entry adds a queue entry; only its _id, entryId, status, error and createdAt are read (and, with a claim rule,
+// what the rule reads).
 func (a *assembler) entry(raw bson.Raw) {
+	a.seen++
 	id, _ := raw.LookupErr("_id")
 	if a.last.Type != 0 && compareValues(id, a.last) <= 0 {
 		if a.err == nil {
@@ -370,13 +456,23 @@ func (a *assembler) entry(raw bson.Raw) {
 	// The next page's filter and the marks outlive the cursor's buffer, so the _id is copied out.
 	key := bson.RawValue{Type: id.Type, Value: slices.Clone(id.Value)}
 	a.last = key
+	st, _ := raw.Lookup("status").StringValueOK()
+	if a.rules != nil && a.rules.claim != nil {
+		var ok bool
+		if st, ok = a.rules.claim.take(raw); !ok {
+			return // not the batch's: the claim leaves it where it is
+		}
+	}
 	ref, _ := raw.LookupErr("entryId")
 	e := export.Entry{ID: idString(id), Key: key}
+	if at, ok := raw.Lookup("createdAt").DateTimeOK(); ok {
+		e.CreatedAt = time.UnixMilli(at).UTC()
+	}
 	jid, jerr := objectID(ref)
 	if jerr == nil {
 		e.JournalID = jid.Hex()
 	}
-	if st, _ := raw.Lookup("status").StringValueOK(); st == StatusFailed {
+	if st == StatusFailed {
 		reason, _ := raw.Lookup("error").StringValueOK()
 		if reason == "" {
 			reason = "marked failed"
@@ -385,7 +481,11 @@ func (a *assembler) entry(raw bson.Raw) {
 		a.entries = append(a.entries, e)
 		return
 	}
-	switch first, dup := a.dups[e.JournalID]; {
+	var dups map[string]bson.RawValue
+	if a.rules != nil {
+		dups = a.rules.dups
+	}
+	switch first, dup := dups[e.JournalID]; {
 	case jerr != nil:
 		e.Err = fmt.Errorf("%w: entryId %v", ledger.ErrMalformed, jerr)
 	case dup && !first.Equal(key):
@@ -458,7 +558,14 @@ func (a *assembler) finish() []export.Entry {
 			continue
 		}
 		k, ok := a.byID[e.JournalID]
+		at, exported := a.elsewhere[e.JournalID]
 		switch {
+		case exported:
+			date := at.date
+			if date == "" {
+				date = "an unknown date"
+			}
+			e.Err = fmt.Errorf("%w in %s of %s", ErrExportedElsewhere, at.file, date)
 		case !ok:
 			e.Err = ledger.ErrNotFound
 		case a.journals[k].err != nil:
@@ -515,6 +622,7 @@ func (s *Store) MarkExported(ctx context.Context, b export.Batch, f export.File,
 	update := bson.D{{Key: "$set", Value: bson.D{
 		{Key: "status", Value: StatusCompleted},
 		{Key: "metadata.fileId", Value: f.ID},
+		{Key: "metadata.fileName", Value: f.Name},
 		{Key: "metadata.webViewLink", Value: f.WebViewLink},
 		{Key: "exportedAt", Value: now},
 	}}}
@@ -637,24 +745,44 @@ func (s *Store) Unclaimable(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// LogExport upserts the app's export log for the date: one document per date, however many attempts it took.
+// LogExport upserts the app's export log of one export: one document per date and generation, so that a retry of
+// the same attempt (the same generation) replaces its own log and a re-export, which always has a newer
+// generation, adds one beside the earlier ones.
 func (s *Store) LogExport(ctx context.Context, sum export.Summary, now time.Time) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	filter := bson.D{{Key: "action", Value: ActionGenerated}, {Key: "batchDate", Value: sum.Date}}
-	update := bson.D{
-		{Key: "$set", Value: bson.D{
-			{Key: "fileId", Value: sum.FileID}, {Key: "fileName", Value: sum.FileName},
-			{Key: "webViewLink", Value: sum.WebViewLink}, {Key: "sha256", Value: sum.SHA256},
-			{Key: "rows", Value: sum.Rows}, {Key: "entriesExported", Value: sum.EntriesExported},
-			{Key: "entriesFailed", Value: sum.EntriesFailed}, {Key: "debitTotal", Value: sum.DebitTotal},
-			{Key: "creditTotal", Value: sum.CreditTotal}, {Key: "attempt", Value: sum.Attempt},
-			{Key: "updatedAt", Value: now},
-		}},
-		{Key: "$setOnInsert", Value: bson.D{{Key: "createdAt", Value: now}}},
+	filter := bson.D{{Key: "action", Value: ActionGenerated}, {Key: "batchDate", Value: sum.Date}, {Key: "generation", Value: sum.Generation}}
+	set := bson.D{
+		{Key: "fileId", Value: sum.FileID}, {Key: "fileName", Value: sum.FileName},
+		{Key: "webViewLink", Value: sum.WebViewLink}, {Key: "sha256", Value: sum.SHA256},
+		{Key: "rows", Value: sum.Rows}, {Key: "entriesExported", Value: sum.EntriesExported},
+		{Key: "entriesFailed", Value: sum.EntriesFailed}, {Key: "entriesLate", Value: sum.EntriesLate},
+		{Key: "debitTotal", Value: sum.DebitTotal}, {Key: "creditTotal", Value: sum.CreditTotal},
+		{Key: "attempt", Value: sum.Attempt}, {Key: "updatedAt", Value: now},
 	}
+	update := bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "createdAt", Value: now}}}}
+	if c := sum.Correction; c != nil {
+		p := c.Previous
+		set = append(set, bson.E{Key: "correction", Value: bson.D{
+			{Key: "by", Value: c.By}, {Key: "reason", Value: c.Reason}, {Key: "at", Value: c.At}, {Key: "retryFailed", Value: c.RetryFailed},
+			{Key: "previous", Value: bson.D{
+				{Key: "rows", Value: p.Rows}, {Key: "entriesExported", Value: p.EntriesExported}, {Key: "entriesFailed", Value: p.EntriesFailed},
+				{Key: "debitTotal", Value: p.DebitTotal}, {Key: "creditTotal", Value: p.CreditTotal}, {Key: "sha256", Value: p.SHA256},
+				{Key: "revisionId", Value: p.RevisionID}, {Key: "generation", Value: p.Generation},
+			}},
+			{Key: "new", Value: bson.D{
+				{Key: "rows", Value: sum.Rows}, {Key: "entriesExported", Value: sum.EntriesExported}, {Key: "entriesFailed", Value: sum.EntriesFailed},
+				{Key: "debitTotal", Value: sum.DebitTotal}, {Key: "creditTotal", Value: sum.CreditTotal}, {Key: "sha256", Value: sum.SHA256},
+				{Key: "generation", Value: sum.Generation},
+			}},
+		}})
+	} else {
+		// A retry of the same generation that is no correction leaves none behind.
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "correction", Value: ""}}})
+	}
+	update = append(bson.D{{Key: "$set", Value: set}}, update...)
 	if _, err := s.logs.UpdateOne(ctx, filter, update, options.Update().SetUpsert(true)); err != nil {
-		return fmt.Errorf("write export log %s: %w", sum.Date, err)
+		return fmt.Errorf("write export log %s (generation %d): %w", sum.Date, sum.Generation, err)
 	}
 	return nil
 }

@@ -129,9 +129,10 @@ func TestClaimReadMark(t *testing.T) {
 	}
 	got := cmds.reset()
 	// 49 entries in pages of 10: five pages, all in one find of queue entries (medici.QueuePages pages), then one
-	// find for each page's journals and one for their lines, and one aggregation for journals queued twice.
-	if pages != 5 || got["find"] != 1+2*pages || got["aggregate"] != 1 || len(got) != 2 {
-		t.Errorf("Read() took %d pages and sent %v, want 5 pages, 1 + 2 finds a page, one aggregate and nothing else", pages, got)
+	// find for each page's journals, one for their lines and one for the journals exported for another date, and
+	// one aggregation for journals queued twice.
+	if pages != 5 || got["find"] != 1+3*pages || got["aggregate"] != 1 || len(got) != 2 {
+		t.Errorf("Read() took %d pages and sent %v, want 5 pages, 1 + 3 finds a page, one aggregate and nothing else", pages, got)
 	}
 
 	if err := s.MarkFailed(ctx, b, failures, time.Now()); err != nil {
@@ -201,19 +202,48 @@ func TestReadMissingJournalIsAFailedEntry(t *testing.T) {
 	}
 }
 
-func TestLogExportIsOnePerDate(t *testing.T) {
+// One export log per export: a retry of the same generation replaces its own log (a log per attempt would list a
+// date twice for one file), and a re-export, with a newer generation, adds one beside it (a log per date, as
+// before issue 18, overwrote the first export's record with the correction). The re-export's log carries the
+// correction and the late arrivals; the retry of the first export leaves no correction behind. Store and Memory
+// alike.
+func TestLogExportIsOnePerExport(t *testing.T) {
+	at := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	first := export.Summary{Date: "2026-11-28", Generation: 2, Rows: 10, FileID: "f", FileName: "ledger-2026-11-28.csv", SHA256: "aa", DebitTotal: "5.00", CreditTotal: "5.00", EntriesExported: 4}
+	retry := first
+	retry.Rows, retry.EntriesLate = 11, 1
+	correction := export.Summary{Date: "2026-11-28", Generation: 5, Rows: 12, FileID: "f", FileName: "ledger-2026-11-28.csv", SHA256: "bb", DebitTotal: "7.00", CreditTotal: "7.00", EntriesExported: 5,
+		Correction: &export.Correction{By: "ops@example.com", Reason: "journal fixed", At: at, RetryFailed: true,
+			Previous: export.PreviousFile{Rows: 11, EntriesExported: 4, DebitTotal: "5.00", CreditTotal: "5.00", SHA256: "aa", RevisionID: "r1", Generation: 2}}}
 	s, db, _ := setup(t, demo.Data{}, 10)
-	for i := range 2 {
-		if err := s.LogExport(t.Context(), export.Summary{Date: "2026-11-28", Rows: int64(10 + i), FileID: "f"}, time.Now()); err != nil {
-			t.Fatalf("LogExport() = %v", err)
+	mem := &medici.Memory{}
+	for _, q := range []export.Queue{s, mem} {
+		for _, sum := range []export.Summary{first, retry, correction} {
+			if err := q.LogExport(t.Context(), sum, at); err != nil {
+				t.Fatalf("LogExport() = %v", err)
+			}
 		}
 	}
 	var logs []bson.M
-	cur, err := db.Collection(collections.ExportLogs).Find(t.Context(), bson.D{})
+	cur, err := db.Collection(collections.ExportLogs).Find(t.Context(), bson.D{}, options.Find().SetSort(bson.D{{Key: "generation", Value: 1}}))
 	if err == nil {
 		err = cur.All(t.Context(), &logs)
 	}
-	if err != nil || len(logs) != 1 || logs[0]["rows"] != int64(11) || logs[0]["action"] != "csv_generated" {
-		t.Errorf("export logs = %v, %v; want one csv_generated log with rows 11", logs, err)
+	if err != nil || len(logs) != 2 {
+		t.Fatalf("export logs = %v, %v; want two (generations 2 and 5)", logs, err)
+	}
+	if l := logs[0]; l["action"] != "csv_generated" || l["generation"] != int64(2) || l["rows"] != int64(11) || l["entriesLate"] != int64(1) || l["correction"] != nil {
+		t.Errorf("first export's log = %v, want generation 2 replaced by its retry: rows 11, entriesLate 1, no correction", l)
+	}
+	c, _ := logs[1]["correction"].(bson.M)
+	prev, _ := c["previous"].(bson.M)
+	nu, _ := c["new"].(bson.M)
+	if logs[1]["generation"] != int64(5) || c["by"] != "ops@example.com" || c["reason"] != "journal fixed" || c["retryFailed"] != true ||
+		prev["sha256"] != "aa" || prev["rows"] != int64(11) || prev["revisionId"] != "r1" || nu["sha256"] != "bb" || nu["rows"] != int64(12) || nu["debitTotal"] != "7.00" {
+		t.Errorf("re-export's log = %v, want the correction by ops@example.com with the previous (aa, 11 rows) and new (bb, 12 rows) file", logs[1])
+	}
+	got := mem.Logs()
+	if len(got) != 2 || got[0].Generation != 2 || got[0].Rows != 11 || got[1].Generation != 5 || got[1].Correction == nil {
+		t.Errorf("Memory.Logs() = %+v, want the same two logs as Store", got)
 	}
 }

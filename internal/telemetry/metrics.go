@@ -26,16 +26,16 @@ const (
 	MetricLockOutcomes    = "ledger_export.lock.outcomes"     // counter, {run}, by outcome
 	MetricRetries         = "ledger_export.retries"           // counter, {retry}, by source
 	MetricLastSuccess     = "ledger_export.last_success.time" // gauge, s (Unix time), by batch_date
-	MetricStuck           = "ledger_export.stuck"             // gauge, by kind: unclaimable (entries), blocked and abandoned (dates)
+	MetricStuck           = "ledger_export.stuck"             // gauge, by kind: unclaimable (entries), blocked, abandoned and failing (dates)
 )
 
 // The attribute keys of the metrics: short snake_case names, which Cloud Monitoring keeps as label keys.
 const (
 	AttrOutcome    = "outcome"     // run outcome or lock outcome
-	AttrErrorClass = "error_class" // drive_transient, drive_permanent, mongo, firestore, validation, timeout, lease_lost
+	AttrErrorClass = "error_class" // drive_transient, drive_permanent, mongo, firestore, validation, timeout, lease_lost, mismatch, earlier_date
 	AttrStep       = "step"        // the step that failed
 	AttrSource     = "source"      // what retried: RetryAttempt, RetryDriveUpload
-	AttrKind       = "kind"        // kind of stuck work: unclaimable, blocked, abandoned
+	AttrKind       = "kind"        // kind of stuck work: unclaimable, blocked, abandoned, failing
 	AttrBatchDate  = "batch_date"  // YYYY-MM-DD
 )
 
@@ -150,10 +150,11 @@ func (m *Metrics) Finished(ctx context.Context, date, outcome string, elapsed ti
 	}
 }
 
-// Stuck sets the stuck-work gauge: queued entries no claim can take, dates blocked by a permanent failure, and
-// unfinished dates past the backfill window.
-func (m *Metrics) Stuck(ctx context.Context, unclaimable, blocked, abandoned int64) {
+// Stuck sets the stuck-work gauge: queued entries no claim can take, dates blocked by a permanent failure,
+// unfinished dates past the backfill window, and dates whose failure repeats on every attempt.
+func (m *Metrics) Stuck(ctx context.Context, unclaimable, blocked, abandoned, failing int64) {
 	m.stuck.Record(ctx, unclaimable, set(attribute.String(AttrKind, "unclaimable")))
 	m.stuck.Record(ctx, blocked, set(attribute.String(AttrKind, "blocked")))
 	m.stuck.Record(ctx, abandoned, set(attribute.String(AttrKind, "abandoned")))
+	m.stuck.Record(ctx, failing, set(attribute.String(AttrKind, "failing")))
 }

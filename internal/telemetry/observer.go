@@ -80,6 +80,6 @@ func (o *Observer) Finished(ctx context.Context, date, outcome string, elapsed t
 }
 
 // Stuck records the stuck work a run found: unclaimable entries, blocked dates, unfinished dates past the window.
-func (o *Observer) Stuck(ctx context.Context, unclaimable, blocked, abandoned int64) {
-	o.metrics.Stuck(ctx, unclaimable, blocked, abandoned)
+func (o *Observer) Stuck(ctx context.Context, unclaimable, blocked, abandoned, failing int64) {
+	o.metrics.Stuck(ctx, unclaimable, blocked, abandoned, failing)
 }

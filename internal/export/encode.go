@@ -1,0 +1,92 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/bits-and-blooms/bloom/v3"
+
+	"github.com/siamledger/ledger-export/internal/ledger"
+)
+
+// The encode step: every entry read is written to the file or marked failed, with the file's totals.
+
+// markBatch is how many failed entries encode collects before it marks them: one update command per batch, not
+// per page, so that failures add no query to a page's reads.
+const markBatch = 1000
+
+// encode writes the batch as CSV to w and returns the summary of what it wrote (without the hash, which the
+// caller takes where the bytes go). With mark set, entries that cannot be exported are marked failed, in batches
+// of markBatch and at the end.
+func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, read *bloom.BloomFilter) (Summary, error) {
+	enc := r.newEncoder(w, b.Date)
+	s := Summary{Date: b.Date, FileName: r.FileName(b.Date)}
+	var (
+		totals  ledger.Totals
+		pending []Failure
+	)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := r.Queue.MarkFailed(ctx, b, pending, r.Now()); err != nil {
+			return fmt.Errorf("mark %d failed entries: %w", len(pending), err)
+		}
+		pending = pending[:0]
+		return nil
+	}
+	err := r.readAhead(ctx, b, func(page []Entry) error {
+		for _, e := range page {
+			if read != nil {
+				read.AddString(e.ID)
+			}
+			err := e.Err
+			if err == nil {
+				err = e.Journal.Check()
+			}
+			if err != nil {
+				f := Failure{EntryID: e.ID, JournalID: e.JournalID, Reason: err.Error(), Key: e.Key}
+				enc.Failed(f.EntryID, f.JournalID, f.Reason)
+				s.EntriesFailed++
+				if len(s.Failures) < MaxListedFailures {
+					s.Failures = append(s.Failures, f)
+				}
+				if mark && !e.Marked {
+					pending = append(pending, f)
+				}
+				continue
+			}
+			if err := enc.WriteJournal(b.Date, e.ID, e.Journal); err != nil {
+				return err
+			}
+			totals = totals.Add(e.Journal)
+			s.Journals++
+			if !b.Since.IsZero() && !e.CreatedAt.IsZero() && e.CreatedAt.Before(b.Since) {
+				// A late arrival: its own date was done before it became visible.
+				s.EntriesLate++
+				if len(s.Late) < MaxListedFailures {
+					s.Late = append(s.Late, LateEntry{EntryID: e.ID, JournalID: e.JournalID, Date: r.dateOf(e.CreatedAt)})
+				}
+			}
+		}
+		if len(pending) >= markBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = enc.Close()
+	}
+	if err != nil {
+		return Summary{}, err
+	}
+	s.Rows = enc.Rows()
+	s.EntriesExported = s.Journals
+	s.EntriesClaimed = s.Journals + s.EntriesFailed
+	s.DebitTotal, s.CreditTotal = totals.Debit.String(), totals.Credit.String()
+	return s, nil
+}
