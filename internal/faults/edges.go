@@ -496,7 +496,12 @@ func (w *world) requeueAndDelete(ctx context.Context, t *trialResult, requeued, 
 		return false, fmt.Errorf("delete: %w", err)
 	}
 	if res.ModifiedCount != 1 || dres.DeletedCount != 1 {
-		t.fail("fault never fired: at the stop the entry to re-queue was %s and the one to delete %s, want failed and exporting", before.Status, del.Status)
+		var after struct {
+			Status string `bson:"status"`
+		}
+		_ = q.FindOne(ctx, bson.D{{Key: "_id", Value: deleted["_id"]}}).Decode(&after)
+		t.fail("fault never fired: at the stop the entry to re-queue was %s and the one to delete %s (want failed and exporting); re-queued %d, deleted %d (then %q)",
+			before.Status, del.Status, res.ModifiedCount, dres.DeletedCount, after.Status)
 		return false, nil
 	}
 	return true, nil

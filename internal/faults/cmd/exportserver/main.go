@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,10 +55,7 @@ func run() error {
 	var stopOnce sync.Once
 	reached := func(p string, offset int64) {
 		if stop.matches(p, offset) {
-			stopOnce.Do(func() {
-				leaveMark(mark, "stop", p, offset)
-				_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
-			})
+			stopOnce.Do(func() { stopHere(mark, p, offset) })
 		}
 		if crash.matches(p, offset) {
 			leaveMark(mark, "crash", p, offset)
@@ -84,6 +82,20 @@ func run() error {
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	srv := &http.Server{Handler: served(h), ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(ln)
+}
+
+// stopHere leaves the stop mark, stops the process with SIGSTOP and returns only once it has been continued. A
+// SIGSTOP sent to the process is taken by whichever thread the kernel picks: on a loaded machine that thread may
+// run only milliseconds later, while this goroutine would already go on with the run (it was seen marking entries
+// after its stop mark, while the harness edited them as if it were stopped). Waiting here for SIGCONT keeps the run
+// at its point whenever the stop lands.
+func stopHere(mark, p string, offset int64) {
+	cont := make(chan os.Signal, 1)
+	signal.Notify(cont, syscall.SIGCONT)
+	defer signal.Stop(cont)
+	leaveMark(mark, "stop", p, offset)
+	_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+	<-cont
 }
 
 // point is a parsed "POINT[:BYTES]"; the zero point matches nothing.
