@@ -59,7 +59,7 @@ func (w *world) read(ctx context.Context) (*snapshot, error) {
 	}
 	for _, d := range w.days {
 		for _, q := range d.data.Queue {
-			doc := q.(bson.D).Map()
+			doc := docMap(q)
 			s.journalOf[idString(doc["_id"])] = idString(doc["entryId"])
 		}
 	}

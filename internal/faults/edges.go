@@ -267,7 +267,7 @@ func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand, retry
 	body := reexportBody(d.date)
 	fixed := ""
 	if retryFailed {
-		q := d.data.Queue[d.data.Valid+2].(bson.D).Map() // the line whose debit is a string
+		q := docMap(d.data.Queue[d.data.Valid+2]) // the line whose debit is a string
 		if err := w.fixJournal(ctx, q["entryId"]); err != nil {
 			return t, err
 		}
@@ -417,8 +417,8 @@ func (w *world) appRequeue(ctx context.Context, f Fault, rnd *rand.Rand) (trialR
 	s.first = inst
 
 	// The app's edits, while the attempt is stopped.
-	requeued := x.data.Queue[x.data.Valid+2].(bson.D).Map() // the line whose debit is a string
-	deleted := x.data.Queue[x.data.Valid-1].(bson.D).Map()  // the last valid entry
+	requeued := docMap(x.data.Queue[x.data.Valid+2]) // the line whose debit is a string
+	deleted := docMap(x.data.Queue[x.data.Valid-1])  // the last valid entry
 	requeuedID, deletedID := idString(requeued["_id"]), idString(deleted["_id"])
 	editsInWindow := false
 	if stopped {
@@ -658,7 +658,7 @@ func (w *world) healEarlier(ctx context.Context, f Fault, rnd *rand.Rand) (trial
 func (w *world) journalTwice(ctx context.Context, f Fault, rnd *rand.Rand) (trialResult, error) {
 	var t trialResult
 	x, y := w.days[0], w.days[1]
-	orig := x.data.Queue[0].(bson.D).Map()
+	orig := docMap(x.data.Queue[0])
 	q := w.db.Collection("exportqueues")
 	if _, err := q.UpdateByID(ctx, orig["_id"], bson.D{{Key: "$set", Value: bson.D{{Key: "createdAt", Value: x.cutoff.Add(-time.Second)}}}}); err != nil {
 		return t, fmt.Errorf("move the first entry to 17:59:59: %w", err)

@@ -19,7 +19,7 @@ func WithEnv(f Fault, kv ...string) Fault {
 func WithLineAddedAfterExport(f Fault) Fault {
 	f.tamper = func(ctx context.Context, w *world) error {
 		d := w.days[0]
-		q := d.data.Queue[0].(bson.D).Map()
+		q := docMap(d.data.Queue[0])
 		journal := q["entryId"].(primitive.ObjectID)
 		id := primitive.NewObjectID()
 		tx := bson.D{{Key: "_id", Value: id}, {Key: "_journal", Value: journal}, {Key: "debit", Value: 0.0},

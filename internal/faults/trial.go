@@ -486,3 +486,12 @@ func Data(seed int64, cutoff time.Time, format string) demo.Data {
 	}
 	return d
 }
+
+// docMap gives a seeded document's fields by name.
+func docMap(doc any) map[string]any {
+	m := map[string]any{}
+	for _, e := range doc.(bson.D) {
+		m[e.Key] = e.Value
+	}
+	return m
+}
