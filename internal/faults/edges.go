@@ -417,9 +417,15 @@ func (w *world) appRequeue(ctx context.Context, f Fault, rnd *rand.Rand) (trialR
 	s.first = inst
 
 	// The app's edits, while the attempt is stopped.
+	// Stopped after the claim, nothing is failed yet and nothing is read: the app only deletes an entry, which
+	// must then be in no file.
+	beforeRead := f.Stop == export.PointClaimed
 	requeued := docMap(x.data.Queue[x.data.Valid+2]) // the line whose debit is a string
 	deleted := docMap(x.data.Queue[x.data.Valid-1])  // the last valid entry
 	requeuedID, deletedID := idString(requeued["_id"]), idString(deleted["_id"])
+	if beforeRead {
+		requeued, requeuedID = nil, ""
+	}
 	editsInWindow := false
 	if stopped {
 		editsInWindow, err = w.requeueAndDelete(ctx, &t, requeued, deleted)
@@ -454,27 +460,33 @@ func (w *world) appRequeue(ctx context.Context, f Fault, rnd *rand.Rand) (trialR
 	}
 
 	// The bookkeeping of the edits: the re-queued entry is now a valid late arrival of x; the deleted one is gone.
-	delete(w.days[0].broken, requeuedID)
 	delete(w.days[0].valid, deletedID)
-	w.alsoValid[requeuedID] = true
-	w.late[requeuedID] = true
-	w.alsoValid[deletedID] = true
+	if !beforeRead {
+		delete(w.days[0].broken, requeuedID)
+		w.alsoValid[requeuedID] = true
+		w.late[requeuedID] = true
+		w.alsoValid[deletedID] = true
+	}
 	ok := w.checkExported(snap, w.days, &t)
-	ok = w.checkLate(snap, requeuedID, x.date, y.date, &t) && ok
-	ok = w.checkDeleted(snap, deletedID, x.date, &t) && ok
+	if !beforeRead {
+		ok = w.checkLate(snap, requeuedID, x.date, y.date, &t) && ok
+	}
+	ok = w.checkDeleted(snap, deletedID, x.date, !beforeRead, &t) && ok
 	t.ok = ok && done
 	t.proven = stopped && editsInWindow
 	return t, nil
 }
 
-// requeueAndDelete makes the app's two edits of appRequeue and reports whether each met the entry in the state the
-// defect needs (the re-queued one failed, the deleted one exporting).
+// requeueAndDelete makes the app's edits of appRequeue and reports whether each met the entry in the state the
+// defect needs (the re-queued one failed, the deleted one exporting). With requeued nil, it only deletes.
 func (w *world) requeueAndDelete(ctx context.Context, t *trialResult, requeued, deleted map[string]any) (bool, error) {
 	q := w.db.Collection("exportqueues")
 	var before struct {
 		Status string `bson:"status"`
 	}
-	if err := q.FindOne(ctx, bson.D{{Key: "_id", Value: requeued["_id"]}}).Decode(&before); err != nil {
+	if requeued == nil {
+		before.Status = "failed" // nothing to re-queue
+	} else if err := q.FindOne(ctx, bson.D{{Key: "_id", Value: requeued["_id"]}}).Decode(&before); err != nil {
 		return false, fmt.Errorf("read the entry to re-queue: %w", err)
 	}
 	var del struct {
@@ -483,25 +495,29 @@ func (w *world) requeueAndDelete(ctx context.Context, t *trialResult, requeued, 
 	if err := q.FindOne(ctx, bson.D{{Key: "_id", Value: deleted["_id"]}}).Decode(&del); err != nil {
 		return false, fmt.Errorf("read the entry to delete: %w", err)
 	}
-	if err := w.fixJournal(ctx, requeued["entryId"]); err != nil {
-		return false, err
-	}
-	res, err := q.UpdateOne(ctx, bson.D{{Key: "_id", Value: requeued["_id"]}, {Key: "status", Value: "failed"}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "queued"}, {Key: "updatedAt", Value: time.Now()}}}})
-	if err != nil {
-		return false, fmt.Errorf("re-queue: %w", err)
+	requeuedN := int64(1)
+	if requeued != nil {
+		if err := w.fixJournal(ctx, requeued["entryId"]); err != nil {
+			return false, err
+		}
+		res, err := q.UpdateOne(ctx, bson.D{{Key: "_id", Value: requeued["_id"]}, {Key: "status", Value: "failed"}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "queued"}, {Key: "updatedAt", Value: time.Now()}}}})
+		if err != nil {
+			return false, fmt.Errorf("re-queue: %w", err)
+		}
+		requeuedN = res.ModifiedCount
 	}
 	dres, err := q.DeleteOne(ctx, bson.D{{Key: "_id", Value: deleted["_id"]}, {Key: "status", Value: "exporting"}})
 	if err != nil {
 		return false, fmt.Errorf("delete: %w", err)
 	}
-	if res.ModifiedCount != 1 || dres.DeletedCount != 1 {
+	if requeuedN != 1 || dres.DeletedCount != 1 {
 		var after struct {
 			Status string `bson:"status"`
 		}
 		_ = q.FindOne(ctx, bson.D{{Key: "_id", Value: deleted["_id"]}}).Decode(&after)
 		t.fail("fault never fired: at the stop the entry to re-queue was %s and the one to delete %s (want failed and exporting); re-queued %d, deleted %d (then %q)",
-			before.Status, del.Status, res.ModifiedCount, dres.DeletedCount, after.Status)
+			before.Status, del.Status, requeuedN, dres.DeletedCount, after.Status)
 		return false, nil
 	}
 	return true, nil
@@ -546,11 +562,11 @@ func (w *world) checkLate(s *snapshot, id, own, in string, t *trialResult) bool 
 	return true
 }
 
-// checkDeleted checks an entry the app deleted while the date held it: gone from the queue, and in no live file
-// but at most one of its own date (the file may have been complete before the deletion).
-func (w *world) checkDeleted(s *snapshot, id, own string, t *trialResult) bool {
+// checkDeleted checks an entry the app deleted while the date held it: gone from the queue, and in no live file,
+// or, with mayBeInOwn (deleted once the file was made), in at most one of its own date's.
+func (w *world) checkDeleted(s *snapshot, id, own string, mayBeInOwn bool, t *trialResult) bool {
 	files := s.filesOf[id]
-	mine := len(files) == 1 && slices.ContainsFunc(s.byDate[own], func(f drivefake.File) bool { return f.ID == files[0] })
+	mine := mayBeInOwn && len(files) == 1 && slices.ContainsFunc(s.byDate[own], func(f drivefake.File) bool { return f.ID == files[0] })
 	if st, present := s.status[id]; present || (len(files) > 0 && !mine) {
 		t.fail("deleted entry %s of %s: in the queue %v (%s), in live files %v", id, own, present, st, files)
 		return false
