@@ -70,6 +70,7 @@ func Catalog(minute time.Duration) []Fault {
 			Drive: chunk(2, drivefake.Fault{Status: http.StatusServiceUnavailable, Reason: "backendError", Times: -1})},
 		{Name: "reexport: a done date re-exported, the same file gets a new revision", edge: edgeReexportDone},
 		{Name: "reexport: retry-failed on a done date after the app fixed a failed entry's journal", edge: edgeReexportRetryFailed},
+		{Name: "reexport: a re-export killed after its first chunk, then repeated", edge: edgeReexportInterrupted},
 		{Name: "app-requeue: an exporting entry deleted after the claim, before the read", edge: edgeRequeue, Stop: export.PointClaimed},
 		{Name: "app-requeue: a failed entry re-queued and an exporting one deleted after the upload, before it is recorded",
 			edge: edgeRequeue, Stop: export.PointUploaded},

@@ -33,6 +33,8 @@ const (
 	// edgeReexportRetryFailed: the same, after the app fixed the journal of a failed entry, with retryFailed: the
 	// fixed entry joins the file and the entries still broken fail again.
 	edgeReexportRetryFailed edge = "reexport-retry-failed"
+	// edgeReexportInterrupted: the same, with the first re-export killed mid-upload and then repeated.
+	edgeReexportInterrupted edge = "reexport-interrupted"
 	// edgeRequeue (defect 2): while the first attempt is stopped at Fault.Stop, the app sets a failed entry back
 	// to queued (after fixing its journal) and deletes an exporting entry; then the attempt goes on.
 	edgeRequeue edge = "app-requeue"
@@ -88,9 +90,11 @@ func (w *world) playEdge(ctx context.Context, f Fault, rnd *rand.Rand) (trialRes
 	case edgeReexportStalled:
 		return w.reexportStalled(ctx, f, rnd)
 	case edgeReexportDone:
-		return w.reexportDone(ctx, f, rnd, false)
+		return w.reexportDone(ctx, f, rnd, false, false)
 	case edgeReexportRetryFailed:
-		return w.reexportDone(ctx, f, rnd, true)
+		return w.reexportDone(ctx, f, rnd, true, false)
+	case edgeReexportInterrupted:
+		return w.reexportDone(ctx, f, rnd, false, true)
 	case edgeRequeue:
 		return w.appRequeue(ctx, f, rnd)
 	case edgeHealDrive, edgeHealBusy:
@@ -239,7 +243,11 @@ func (w *world) reexportStalled(ctx context.Context, f Fault, rnd *rand.Rand) (t
 // With retryFailed, the app first fixes the journal of a failed entry (its debit stored as a string) and the
 // command asks for the failed entries too: the fixed entry must be in the new revision, completed with the file,
 // and the entries still broken failed again.
-func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand, retryFailed bool) (trialResult, error) {
+//
+// With interrupted, the first re-export is killed (SIGKILL) once Drive has confirmed its first chunk: the file must
+// still hold its earlier content whole (the earlier revision intact), and the re-export repeated once the killed
+// one's lease has expired must finish the date as above.
+func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand, retryFailed, interrupted bool) (trialResult, error) {
 	var t trialResult
 	d := w.days[0]
 	s := &schedule{w: w, day: d, f: Fault{Name: f.Name}, rnd: rnd}
@@ -274,6 +282,13 @@ func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand, retry
 		fixed = idString(q["_id"])
 		body["retryFailed"] = true
 	}
+	interruptProven := true
+	if interrupted {
+		var err error
+		if interruptProven, err = w.interruptReexport(ctx, &t, fileID, body); err != nil {
+			return t, err
+		}
+	}
 	code, err := w.command(ctx, &t, nil, body)
 	if err != nil || !w.waitIdle(ctx, &t) {
 		return t, err
@@ -297,12 +312,45 @@ func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand, retry
 		t.fail("date %s: the correction does not record retryFailed", d.date)
 	}
 	revs, _ := w.revisions(ctx, fileID)
-	t.proven = code == http.StatusOK && len(revs) > len(revsBefore)
+	t.proven = code == http.StatusOK && len(revs) > len(revsBefore) && interruptProven
 	if !t.proven {
 		t.fail("fault never fired: the re-export answered %d and file %s has %d revisions (%d before)", code, fileID, len(revs), len(revsBefore))
 	}
 	t.ok = ok
 	return t, nil
+}
+
+// interruptReexport sends the re-export to an instance that kills itself once Drive has confirmed the first chunk
+// of its upload, then checks that the date's file still holds its earlier content whole, and waits until the killed
+// attempt's lease has expired. It reports whether the kill was proven (the crash mark and death by SIGKILL).
+func (w *world) interruptReexport(ctx context.Context, t *trialResult, fileID string, body map[string]any) (bool, error) {
+	before, _ := w.fake.File(fileID)
+	inst, err := w.newInstance(ctx, export.PointChunk+":1", "")
+	if err != nil {
+		return false, err
+	}
+	inst.frozen.Store(true) // it dies; no other request goes to it
+	t.attempts++
+	code := w.post(ctx, inst, request{body: body, operator: true})
+	if code == 0 { // no answer: the process is dying
+		select {
+		case <-inst.done:
+		case <-time.After(time.Minute):
+		}
+	}
+	proven := hasMark(inst.marks(), "crash", export.PointChunk) && inst.killedBySIGKILL()
+	if !proven {
+		t.fail("fault never fired: the re-export was not killed after its first chunk (answered %d, marks %q)", code, inst.marks())
+	}
+	after, found := w.fake.File(fileID)
+	if !found || after.Trashed || after.MD5 != before.MD5 {
+		t.fail("file %s after the interrupted re-export: found %v, trashed %v, md5 %s, want the earlier content %s intact",
+			fileID, found, after.Trashed, after.MD5, before.MD5)
+	}
+	if proven {
+		time.Sleep(36 * w.h.opts.Minute) // the killed attempt's lease expires
+	}
+	return proven, nil
 }
 
 // checkReexported checks a re-exported date: its one live file is still fileID, which has a revision more than
