@@ -161,7 +161,7 @@ func (w *world) operator(ctx context.Context, f Fault, rnd *rand.Rand) (trialRes
 			return t, err
 		}
 		t.attempts++
-		if w.post(ctx, inst, request{body: map[string]any{"date": blocked.date, "clearFailure": true}}) == http.StatusOK {
+		if w.post(ctx, inst, request{body: map[string]any{"date": blocked.date, "clearFailure": true}, operator: true}) == http.StatusOK {
 			cleared = true
 			break
 		}
