@@ -2,12 +2,15 @@ package faults
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -266,7 +269,7 @@ func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand, retry
 		t.fail("the date was not exported exactly once before the re-export (answers %v)", s.codes)
 		return t, nil
 	}
-	fileID, gen := files[0].ID, first.locks[d.date].Generation
+	fileID, gen, oldMD5 := files[0].ID, first.locks[d.date].Generation, files[0].MD5
 	revsBefore, err := w.revisions(ctx, fileID)
 	if err != nil {
 		t.fail("list the revisions of %s before the re-export: %v", fileID, err)
@@ -306,7 +309,7 @@ func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand, retry
 		d.valid[fixed] = true
 	}
 	ok = w.checkExported(snap, w.days, &t) && ok
-	ok = w.checkReexported(ctx, snap, d.date, fileID, gen, len(revsBefore), &t) && ok
+	ok = w.checkReexported(ctx, snap, d.date, fileID, gen, len(revsBefore), oldMD5, &t) && ok
 	if c := correctionOf(snap.locks[d.date]); retryFailed && c != nil && !c.RetryFailed {
 		ok = false
 		t.fail("date %s: the correction does not record retryFailed", d.date)
@@ -354,9 +357,10 @@ func (w *world) interruptReexport(ctx context.Context, t *trialResult, fileID st
 }
 
 // checkReexported checks a re-exported date: its one live file is still fileID, which has a revision more than
-// the revsBefore it had, every earlier revision kept forever; the generation is above gen; the lock's summary
-// records the correction with the operator's email and reason.
-func (w *world) checkReexported(ctx context.Context, s *snapshot, date, fileID string, gen int64, revsBefore int, t *trialResult) bool {
+// the revsBefore it had, every earlier revision kept forever, and one of them holds the content the file had before
+// (oldMD5), downloadable for audit; the generation is above gen; the lock's summary records the correction with the
+// operator's email and reason.
+func (w *world) checkReexported(ctx context.Context, s *snapshot, date, fileID string, gen int64, revsBefore int, oldMD5 string, t *trialResult) bool {
 	before := len(t.problems)
 	if files := s.byDate[date]; len(files) != 1 || files[0].ID != fileID {
 		var ids []string
@@ -372,10 +376,21 @@ func (w *world) checkReexported(ctx context.Context, s *snapshot, date, fileID s
 	case len(revs) <= revsBefore:
 		t.fail("file %s has %d revisions after the re-export, %d before: want a new revision", fileID, len(revs), revsBefore)
 	default:
+		kept := ""
 		for _, r := range revs[:len(revs)-1] {
 			if !r.KeepForever {
 				t.fail("file %s: earlier revision %s is not kept forever", fileID, r.ID)
 			}
+			if r.MD5 == oldMD5 {
+				kept = r.ID
+			}
+		}
+		if kept == "" {
+			t.fail("file %s: no earlier revision holds the content before the re-export (md5 %s)", fileID, oldMD5)
+		} else if b, err := w.revisionContent(ctx, fileID, kept); err != nil {
+			t.fail("file %s: download revision %s: %v", fileID, kept, err)
+		} else if sum := md5.Sum(b); hex.EncodeToString(sum[:]) != oldMD5 {
+			t.fail("file %s: revision %s downloads %d bytes with md5 %x, want %s", fileID, kept, len(b), sum, oldMD5)
 		}
 	}
 	rec := s.locks[date]
@@ -410,7 +425,9 @@ type revision struct {
 func (w *world) revisions(ctx context.Context, fileID string) ([]revision, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.fake.URL()+"/drive/v3/files/"+fileID+"/revisions", nil)
+	// Drive lists only kind, id, mimeType and modifiedTime of each revision unless asked for more.
+	u := w.fake.URL() + "/drive/v3/files/" + fileID + "/revisions?fields=" + url.QueryEscape("revisions(id,keepForever,md5Checksum,modifiedTime)")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -433,6 +450,29 @@ func (w *world) revisions(ctx context.Context, fileID string) ([]revision, error
 		return nil, fmt.Errorf("revisions of %s: %w", fileID, err)
 	}
 	return list.Revisions, nil
+}
+
+// revisionContent downloads one revision's content through Drive's API (GET files/ID/revisions/REV?alt=media).
+func (w *world) revisionContent(ctx context.Context, fileID, revID string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.fake.URL()+"/drive/v3/files/"+fileID+"/revisions/"+revID+"?alt=media", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := w.fake.Client().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("revision %s of %s: %s: %s", revID, fileID, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return b, nil
 }
 
 func countStatus(s *snapshot, ids map[string]bool, status string) int {
@@ -800,7 +840,7 @@ func (w *world) thawReexport(ctx context.Context, f Fault, rnd *rand.Rand) (tria
 		t.fail("date %s not done with one file before the re-exports (answers %v, %d files)", d.date, s.codes, len(files))
 		return t, nil
 	}
-	fileID, gen := files[0].ID, first.locks[d.date].Generation
+	fileID, gen, oldMD5 := files[0].ID, first.locks[d.date].Generation, files[0].MD5
 	revsBefore, _ := w.revisions(ctx, fileID)
 
 	body := request{body: reexportBody(d.date), operator: true}
@@ -838,7 +878,7 @@ func (w *world) thawReexport(ctx context.Context, f Fault, rnd *rand.Rand) (tria
 		t.fail("the second re-export of %s answered %d, want 200 (the first answered %d)", d.date, code, code1)
 	}
 	ok = w.checkExported(snap, w.days, &t) && ok
-	ok = w.checkReexported(ctx, snap, d.date, fileID, gen, len(revsBefore), &t) && ok
+	ok = w.checkReexported(ctx, snap, d.date, fileID, gen, len(revsBefore), oldMD5, &t) && ok
 	t.ok = ok
 	t.proven = seen && stopped2 && finished1
 	if !t.proven {
