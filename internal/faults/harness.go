@@ -70,6 +70,7 @@ type Harness struct {
 	mg      *testenv.Mongo
 	emu     *testenv.Emulator
 	emuHost string
+	setEnv  bool // New set FIRESTORE_EMULATOR_HOST to its own emulator; Close unsets it
 	mgProxy *Proxy
 	fsProxy *Proxy
 	direct  *mongo.Client
@@ -114,8 +115,10 @@ func New(ctx context.Context, dir string, o Options) (*Harness, error) {
 			return nil, err
 		}
 		h.emuHost = h.emu.Host
-		// The harness's own Firestore client (for the checks) finds the emulator through this variable.
+		// The harness's own Firestore client (for the checks) finds the emulator through this variable. Close
+		// unsets it: a later harness in the same process would otherwise take the stopped emulator for its own.
 		os.Setenv("FIRESTORE_EMULATOR_HOST", h.emuHost)
+		h.setEnv = true
 	}
 	mongoAddr := strings.TrimSuffix(strings.TrimPrefix(h.mg.URI, "mongodb://"), "/")
 	if h.mgProxy, err = NewProxy(mongoAddr); err != nil {
@@ -147,6 +150,9 @@ func (h *Harness) Close() {
 	}
 	if h.emu != nil {
 		h.emu.Stop()
+	}
+	if h.setEnv {
+		os.Unsetenv("FIRESTORE_EMULATOR_HOST")
 	}
 	if h.mg != nil {
 		h.mg.Stop()
