@@ -114,19 +114,17 @@ func (w *world) playEdge(ctx context.Context, f Fault, rnd *rand.Rand) (trialRes
 	return trialResult{}, fmt.Errorf("unknown class %q", f.edge)
 }
 
-// command sends an operator's command (body) to a fresh instance, or to inst when given, and repeats it until it
-// answers 200: at most three times, five scaled minutes apart, as the runbook says. It returns the last answer.
-func (w *world) command(ctx context.Context, t *trialResult, inst *instance, body map[string]any) (int, error) {
+// command sends an operator's command (body) to an instance and repeats it until it answers 200: at most three
+// times, five scaled minutes apart, as the runbook says. It returns the last answer.
+func (w *world) command(ctx context.Context, t *trialResult, body map[string]any) (int, error) {
 	code := 0
 	for i := range 3 {
 		if i > 0 {
 			time.Sleep(5 * w.h.opts.Minute)
 		}
-		if inst == nil || i > 0 {
-			var err error
-			if inst, err = w.instance(ctx); err != nil {
-				return 0, err
-			}
+		inst, err := w.instance(ctx)
+		if err != nil {
+			return 0, err
 		}
 		t.attempts++
 		if code = w.post(ctx, inst, request{body: body, operator: true}); code == http.StatusOK {
@@ -167,8 +165,8 @@ func (w *world) waitStopped(ctx context.Context, inst *instance, point string, a
 	return false, 0
 }
 
-// stoppedInstance starts an instance (with env added) that stops itself at point, sends it r in the background, and waits until it
-// is stopped there. It fails the trial with "fault never fired" when the request answered first.
+// stoppedInstance starts an instance (with env added) that stops itself at point, sends it r in the background,
+// and waits until it is stopped there. It fails the trial with "fault never fired" when the request answered first.
 func (w *world) stoppedInstance(ctx context.Context, t *trialResult, point string, r request, env ...string) (*instance, <-chan int, bool, error) {
 	inst, err := w.newInstance(ctx, "", point, env...)
 	if err != nil {
@@ -220,7 +218,7 @@ func (w *world) reexportStalled(ctx context.Context, f Fault, rnd *rand.Rand) (t
 	}
 
 	w.fake.ClearFaults()
-	code, err := w.command(ctx, &t, nil, reexportBody(d.date))
+	code, err := w.command(ctx, &t, reexportBody(d.date))
 	if err != nil || !w.waitIdle(ctx, &t) {
 		return t, err
 	}
@@ -292,7 +290,7 @@ func (w *world) reexportDone(ctx context.Context, f Fault, rnd *rand.Rand, retry
 			return t, err
 		}
 	}
-	code, err := w.command(ctx, &t, nil, body)
+	code, err := w.command(ctx, &t, body)
 	if err != nil || !w.waitIdle(ctx, &t) {
 		return t, err
 	}
@@ -862,7 +860,7 @@ func (w *world) thawReexport(ctx context.Context, f Fault, rnd *rand.Rand) (tria
 	}
 	code := w.awaitAnswer(ctx, answered2)
 	if code != http.StatusOK {
-		if code, err = w.command(ctx, &t, nil, reexportBody(d.date)); err != nil {
+		if code, err = w.command(ctx, &t, reexportBody(d.date)); err != nil {
 			return t, err
 		}
 	}
