@@ -5,6 +5,7 @@
 //	POST /                 run (or finish) the export: body {"date":"YYYY-MM-DD","dryRun":false}, all optional
 //	GET  /?date=YYYY-MM-DD the state of a date, or of the latest date without the parameter
 //	GET  /health           200 when an export succeeded within HEALTH_WINDOW, else 503
+//	GET  /doctor           the preflight (make doctor): one line per dependency check, with its fix; ?notify=1 sends a test notice
 package function
 
 import (

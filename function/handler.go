@@ -29,6 +29,9 @@ type Options struct {
 	Reached func(point string, offset int64)
 	// Telemetry, when set, replaces the providers that TELEMETRY names (tests read metrics and spans from it).
 	Telemetry *telemetry.Providers
+	// DoctorAllowStandalone makes GET /doctor accept a MongoDB that is not a replica set (the local stack's
+	// FerretDB); the check's line says so.
+	DoctorAllowStandalone bool
 }
 
 // Handler serves the function. Its clients open on the first call and are reused by later calls on the same
@@ -151,6 +154,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && (r.URL.Path == "/" || r.URL.Path == ""):
 		h.run(ctx, w, r)
+	case r.URL.Path == "/doctor":
+		h.serveDoctor(ctx, w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/health":
 		h.health(ctx, w)
 	case r.Method == http.MethodGet && (r.URL.Path == "/" || r.URL.Path == ""):

@@ -4,7 +4,8 @@
 #   make package                   zip of go.mod, go.sum and the deployed Go sources -> dist/; fails when the
 #                                  runtime Terraform deploys with (RUNTIME=goNNN to override) may not build go.mod
 #   make buildpack-check           build that zip the way Google's Go buildpack does, and start it
-#   make tf-validate               terraform fmt + validate + plan, offline (schema-only stub provider)
+#   make tf-validate               terraform fmt + validate + plan, offline (schema-only stub provider), of
+#                                  example.tfvars alone (no egress) and with each terraform/egress-*.tfvars
 #   make tf-static                 static security test of terraform/ (go test ./scripts/tfcheck)
 #   make deploy-check              all three checks above (what CI runs for deployment)
 #   make invoke DATE=YYYY-MM-DD    run or finish that date now: curl with your identity token (roles/run.invoker
@@ -14,6 +15,13 @@
 #   make status [DATE=YYYY-MM-DD]  state of a date, or of the latest run
 #   make health                    GET /health
 #   make run-now                   run the Cloud Scheduler job now
+#   make doctor [NOTIFY=1]         the preflight: the deployed function checks its own dependencies with its own
+#                                  identity and prints one line per check with the fix of each failure; changes
+#                                  nothing (NOTIFY=1 also sends a test notice); fails unless every check passes
+#   make doctor-local              the same preflight against make run's local services (function/cmd/doctorlocal)
+#   make contract                  the Drive and medici contract suites against the real services:
+#                                  DRIVE_FOLDER_ID (+ DRIVE_SHARED_DRIVE_ID) with application default credentials,
+#                                  MONGODB_TEST_URI; each suite without its settings says it was skipped and why
 #
 # invoke/status/health/run-now take GCP_PROJECT, GCP_REGION, FUNCTION_NAME,
 # SCHEDULER_JOB, SCHEDULER_REGION, FUNCTION_URL and FUNCTION_TIMEOUT from the command
@@ -35,7 +43,7 @@ PACKAGE_EXCLUDE ?=
 # The Cloud Functions runtime to check go.mod against; empty: Terraform's.
 RUNTIME ?=
 
-.PHONY: package buildpack-check tf-validate tf-static deploy-check invoke status health run-now
+.PHONY: package buildpack-check tf-validate tf-static deploy-check invoke status health run-now doctor doctor-local contract
 
 package:
 	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./scripts/gcfpack pack -root . $(if $(PACKAGE_EXCLUDE),-exclude $(PACKAGE_EXCLUDE)) $(if $(RUNTIME),-runtime $(RUNTIME)) -o $(DEPLOY_ARCHIVE)
@@ -60,6 +68,22 @@ tf-validate:
 		else \
 			cat "$$tmp/log"; echo "tf-validate: FAILED (full output above)"; exit 1; \
 		fi; \
+		for combo in egress-direct-vpc egress-connector egress-direct-vpc-nat; do \
+			if "$(TF_OFFLINE)" --plan -var-file="$(TF_DIR)/example.tfvars" -var-file="$(TF_DIR)/$$combo.tfvars" \
+				-var-file="$$tmp/archive.tfvars" "$(TF_DIR)" > "$$tmp/$$combo" 2>&1; then \
+				echo "tf-validate: $$combo.tfvars: $$(grep -E '^Plan:' "$$tmp/$$combo")"; \
+			else \
+				cat "$$tmp/$$combo"; echo "tf-validate: FAILED: plan of $$combo.tfvars (output above)"; exit 1; \
+			fi; \
+		done; \
+		echo "tf-validate: the validations refuse a NAT without VPC egress of all traffic:"; \
+		printf 'nat_static_ip = true\nvpc_network = "ledger-vpc"\n' > "$$tmp/nat.tfvars"; \
+		if "$(TF_OFFLINE)" --plan -var-file="$(TF_DIR)/example.tfvars" -var-file="$$tmp/archive.tfvars" \
+			-var-file="$$tmp/nat.tfvars" "$(TF_DIR)" > "$$tmp/nat" 2>&1; then \
+			echo "tf-validate: FAILED: the plan accepted nat_static_ip with egress = none"; exit 1; \
+		fi; \
+		grep -q 'nat_static_ip needs egress' "$$tmp/nat" || { cat "$$tmp/nat"; echo "tf-validate: FAILED: no error 'nat_static_ip needs egress' (output above)"; exit 1; }; \
+		echo "tf-validate:   refused: nat_static_ip needs egress = direct-vpc or connector, ... all-traffic"; \
 		echo "tf-validate: the validations refuse concurrency 2 with the default CPU, and runtime go126:"; \
 		printf 'max_instance_request_concurrency = 2\nruntime = "go126"\n' > "$$tmp/bad.tfvars"; \
 		printf 'max_instance_request_concurrency = 2\navailable_cpu = "1"\n' > "$$tmp/cpu.tfvars"; \
@@ -101,3 +125,14 @@ health:
 
 run-now:
 	@$(DEPLOY_ROOT)/scripts/gcloud.sh run-now
+
+doctor:
+	@$(DEPLOY_ROOT)/scripts/gcloud.sh doctor "$(NOTIFY)"
+
+doctor-local:
+	@cd $(DEPLOY_ROOT) && $(DEPLOY_GO) run ./function/cmd/doctorlocal -dir .local $(if $(NOTIFY),-notify)
+
+# The suites are the ones make test runs against drivefake and FerretDB (internal/drive/contract_test.go,
+# internal/medici/contract_test.go); LEDGER_CONTRACT=1 points them at the real services instead.
+contract:
+	@cd $(DEPLOY_ROOT) && LEDGER_CONTRACT=1 $(DEPLOY_GO) test -count=1 -v -run 'Contract' ./internal/drive/ ./internal/medici/

@@ -5,6 +5,7 @@
 #   gcloud.sh status [DATE]          GET ?date=DATE, or the latest run
 #   gcloud.sh health                 GET /health (200 fresh, 503 stale)
 #   gcloud.sh run-now                run the Cloud Scheduler job now (gcloud scheduler jobs run)
+#   gcloud.sh doctor [NOTIFY]        GET /doctor?format=text: the preflight (NOTIFY: also a test notice)
 #
 # Each command is printed before it runs; DRY_RUN=1 prints it only.
 # invoke, status and health call the function with curl and the caller's
@@ -133,11 +134,18 @@ status)
 health)
 	call 120 "/health"
 	;;
+doctor)
+	if [ -n "${2:-}" ]; then
+		call 300 "/doctor?format=text&notify=1"
+	else
+		call 300 "/doctor?format=text"
+	fi
+	;;
 run-now)
 	run gcloud scheduler jobs run "$job" --project="$project" --location="$job_region"
 	;;
 *)
-	sed -n '4,7p' "$0" | sed 's/^# //' >&2
+	sed -n '4,8p' "$0" | sed 's/^# //' >&2
 	exit 2
 	;;
 esac

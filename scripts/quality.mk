@@ -8,8 +8,10 @@
 #   make quality             all three and test-mydrive (what CI runs for them)
 #   make test-mydrive        the function tests with the fake Drive's folder in My Drive (make test keeps it in a
 #                            Shared Drive)
-#   make mutate              mutation testing (gremlins) of csvfile, ledger, trigger, config and medici's mapper;
-#                            kill rate per package against its target; too slow for CI (about 40 minutes on 2 cores)
+#   make mutate              mutation testing (gremlins) of csvfile, ledger, trigger, config, medici's mapper,
+#                            xlsxfile, layout, notify, drive (classifier, resumable upload) and lease; kill rate per
+#                            package against its target; too slow for CI (over an hour on 2 cores); narrow it with
+#                            MUTATE_FLAGS="-only internal/layout,internal/drive:classify"
 #
 # Details, results and longer runs: scripts/README.md, internal/csvfile/README.md.
 
@@ -19,6 +21,7 @@ FUZZTIME ?= 8s
 
 GREMLINS ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 MUTATE_WORKERS ?= 2
+MUTATE_FLAGS ?=
 
 .PHONY: quality spreadsheet-check fuzz-smoke vulncheck test-mydrive mutate
 
@@ -32,7 +35,7 @@ test-mydrive:
 mutate:
 	@bin=$${XDG_CACHE_HOME:-$$HOME/.cache}/ledger-export/bin; mkdir -p $$bin; \
 	test -x $$bin/gremlins || GOBIN=$$bin $(QUALITY_GO) install $(GREMLINS); \
-	cd $(QUALITY_ROOT) && $(QUALITY_GO) run ./scripts/mutate -gremlins $$bin/gremlins -workers $(MUTATE_WORKERS)
+	cd $(QUALITY_ROOT) && $(QUALITY_GO) run ./scripts/mutate -gremlins $$bin/gremlins -workers $(MUTATE_WORKERS) $(MUTATE_FLAGS)
 
 spreadsheet-check:
 	@bash $(QUALITY_ROOT)/scripts/spreadsheet/install-soffice.sh

@@ -179,6 +179,19 @@ resource "google_cloudfunctions2_function" "export" {
 
     environment_variables = local.environment
 
+    # Egress (network.tf): nothing unless egress is direct-vpc or connector.
+    direct_vpc_egress             = local.direct_vpc ? local.direct_vpc_egress : null
+    vpc_connector                 = local.connector_id
+    vpc_connector_egress_settings = local.use_connector ? local.connector_egress : null
+
+    dynamic "direct_vpc_network_interface" {
+      for_each = local.direct_vpc ? [1] : []
+      content {
+        network    = var.vpc_network
+        subnetwork = var.vpc_subnetwork
+      }
+    }
+
     secret_environment_variables {
       key        = "MONGODB_URI"
       project_id = var.project_id

@@ -5,6 +5,7 @@
 
 locals {
   alerts         = var.enable_alerts ? 1 : 0
+  log_metrics    = var.enable_alerts || var.enable_dashboard ? 1 : 0 # the alerts and the dashboard read them
   metric_prefix  = replace(var.function_name, "-", "_")
   finished_log   = <<-EOT
     resource.type="cloud_run_revision"
@@ -19,6 +20,8 @@ locals {
   # Each alert links to its own section of terraform/README.md (one anchor per
   # alert; make tf-static checks that every anchor exists).
   runbook_tail = "Status of a date: `make status DATE=YYYY-MM-DD`; re-run: `make invoke DATE=YYYY-MM-DD`."
+  # The stuck-work gauge, newest point within 25 h, per kind (alert 4).
+  stuck_query = "max by (kind) (last_over_time(workload_googleapis_com:ledger_export_stuck[25h])) > 0"
   # The log-based counter of exported runs, for the PromQL condition below.
   exported_series = "logging_googleapis_com:user_${local.metric_prefix}_finished{monitored_resource=\"cloud_run_revision\",service_name=\"${var.function_name}\",outcome=\"exported\"}[${var.health_window}]"
 }
@@ -32,7 +35,7 @@ resource "google_monitoring_notification_channel" "email" {
 
 # One count per finished run, labelled by outcome and error class.
 resource "google_logging_metric" "finished" {
-  count       = local.alerts
+  count       = local.log_metrics
   name        = "${local.metric_prefix}_finished"
   description = "Runs of ${var.function_name} that logged \"export finished\", by outcome."
   filter      = local.finished_log
@@ -65,7 +68,7 @@ resource "google_logging_metric" "finished" {
 # default 1800 s timeout (1440 s) falls on a bucket edge, and for any other
 # timeout the percentile is off by at most one bucket (15 s).
 resource "google_logging_metric" "duration" {
-  count           = local.alerts
+  count           = local.log_metrics
   name            = "${local.metric_prefix}_duration"
   description     = "durationMs of each \"export finished\" line of ${var.function_name}."
   filter          = local.finished_log
@@ -259,4 +262,40 @@ resource "google_monitoring_alert_policy" "near_timeout" {
   }
 
   depends_on = [google_logging_metric.duration]
+}
+
+# 4. Work that no run can finish without an operator: the gauge ledger_export.stuck (internal/telemetry), which
+# every run and every GET /health records for each kind, zeros included: unclaimable (queued entries no claim can
+# take), blocked (dates blocked by a permanent failure), abandoned (unfinished dates past the backfill window),
+# failing (dates whose failure repeats deterministically). Any kind above 0 fires, one incident per kind; the
+# query takes the newest point of the last 25 h, so the next run or GET /health after the fix records 0 and
+# closes it.
+resource "google_monitoring_alert_policy" "stuck_work" {
+  count                 = local.alerts
+  display_name          = "${var.function_name}: stuck work"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.alert_channels
+
+  conditions {
+    display_name = "ledger_export.stuck above 0, by kind"
+
+    condition_prometheus_query_language {
+      query               = local.stuck_query
+      duration            = "0s"
+      evaluation_interval = "300s"
+      # The workload metric exists only once the function has recorded it.
+      disable_metric_validation = true
+    }
+  }
+
+  alert_strategy {
+    auto_close = "604800s"
+  }
+
+  documentation {
+    subject   = "ledger-export: stuck work"
+    mime_type = "text/markdown"
+    content   = "The gauge `ledger_export.stuck` of ${var.function_name} is above 0 for the incident's `kind`: work no run finishes by itself (`make health` names it). `unclaimable`: queued entries whose `createdAt` is missing or not a date; fix it in the app's data, the next run claims them. `blocked`: a date blocked by a permanent failure; fix the cause, then `make invoke DATE=D CLEAR_FAILURE=1`. `abandoned`: an unfinished date past BACKFILL_WINDOW; `make reexport DATE=D REASON=\"...\"`. `failing`: a date whose failure repeats the same way on every attempt; fix the data, then `make retry-failed DATE=D`. Runbook: ${var.runbook_url}#alert-stuck-work."
+  }
 }

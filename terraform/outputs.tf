@@ -62,3 +62,18 @@ output "source_object" {
   description = "The uploaded source archive (its name carries the archive's SHA-256)."
   value       = "gs://${google_storage_bucket.source.name}/${google_storage_bucket_object.source.name}"
 }
+
+output "nat_ip" {
+  description = "The function's fixed egress address (Cloud NAT, nat_static_ip = true): add it, as ADDRESS/32, to MongoDB Atlas's IP access list. Empty without nat_static_ip."
+  value       = var.nat_static_ip ? google_compute_address.nat[0].address : ""
+}
+
+output "egress" {
+  description = "How the function reaches MongoDB: none, direct-vpc or connector (with the connector's id)."
+  value       = local.use_connector ? "connector ${local.connector_id}" : var.egress
+}
+
+output "dashboard_url" {
+  description = "The Cloud Monitoring dashboard of the runs (enable_dashboard). Empty when it is not created."
+  value       = var.enable_dashboard ? "https://console.cloud.google.com/monitoring/dashboards/builder/${element(split("/", google_monitoring_dashboard.runs[0].id), length(split("/", google_monitoring_dashboard.runs[0].id)) - 1)}?project=${var.project_id}" : ""
+}

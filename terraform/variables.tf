@@ -359,7 +359,7 @@ variable "output_format" {
 }
 
 variable "layout" {
-  description = "LAYOUT: the file's columns: default, a preset (xero-manual-journal, quickbooks-journal-entry) or a JSON layout (internal/layout/README.md). The function checks it at start-up. Empty leaves the variable unset (default)."
+  description = "LAYOUT: the file's columns: default, a preset with its account map ({\"preset\":\"xero-manual-journal\",\"accountMap\":\"map.csv\"}; presets xero-manual-journal, quickbooks-journal-entry) or a JSON layout (internal/layout/README.md). The function checks it at start-up. Empty leaves the variable unset (default)."
   type        = string
   default     = ""
 }
@@ -538,4 +538,93 @@ variable "alert_email" {
     condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
     error_message = "alert_email must be empty or an email address."
   }
+}
+
+# ---------------------------------------------------------------- network --
+
+variable "egress" {
+  description = "How the function reaches MongoDB: none (Cloud Run's default public egress, from addresses that are not fixed), direct-vpc (Direct VPC egress into vpc_subnetwork) or connector (a Serverless VPC Access connector). See terraform/README.md, \"MongoDB Atlas\" and \"A MongoDB inside a VPC\"."
+  type        = string
+  default     = "none"
+
+  validation {
+    condition     = contains(["none", "direct-vpc", "connector"], var.egress)
+    error_message = "egress must be none, direct-vpc or connector."
+  }
+}
+
+variable "vpc_network" {
+  description = "VPC network (name or self link) for egress = direct-vpc, for a connector created here, and for the Cloud NAT."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.egress != "direct-vpc" || var.vpc_network != ""
+    error_message = "egress = \"direct-vpc\" needs vpc_network (and vpc_subnetwork)."
+  }
+}
+
+variable "vpc_subnetwork" {
+  description = "Subnetwork (name or self link, in region) whose addresses the function's instances take with egress = direct-vpc. Give it at least a /26: Cloud Run takes addresses in blocks."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.egress != "direct-vpc" || var.vpc_subnetwork != ""
+    error_message = "egress = \"direct-vpc\" needs vpc_subnetwork."
+  }
+}
+
+variable "vpc_connector" {
+  description = "With egress = connector: an existing Serverless VPC Access connector, projects/P/locations/R/connectors/N. Empty creates one on vpc_network from vpc_connector_cidr."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.vpc_connector == "" || can(regex("^projects/[^/]+/locations/[^/]+/connectors/[^/]+$", var.vpc_connector))
+    error_message = "vpc_connector must be a connector id: projects/PROJECT/locations/REGION/connectors/NAME."
+  }
+}
+
+variable "vpc_connector_cidr" {
+  description = "With egress = connector and no vpc_connector: an unused /28 of vpc_network for the connector created here (e.g. 10.8.0.0/28)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition = var.egress != "connector" || var.vpc_connector != "" || (
+      var.vpc_network != "" && can(regex("^[0-9]{1,3}(\\.[0-9]{1,3}){3}/28$", var.vpc_connector_cidr))
+    )
+    error_message = "egress = \"connector\" needs vpc_connector, or vpc_network and a /28 in vpc_connector_cidr."
+  }
+}
+
+variable "vpc_egress_traffic" {
+  description = "Which of the function's traffic goes through the VPC: private-ranges-only (RFC 1918 addresses: a MongoDB in the VPC or behind a private endpoint) or all-traffic (everything, which nat_static_ip needs so that Atlas sees the NAT address)."
+  type        = string
+  default     = "private-ranges-only"
+
+  validation {
+    condition     = contains(["private-ranges-only", "all-traffic"], var.vpc_egress_traffic)
+    error_message = "vpc_egress_traffic must be private-ranges-only or all-traffic."
+  }
+}
+
+variable "nat_static_ip" {
+  description = "Create a Cloud NAT on vpc_network with a reserved static address (output nat_ip), for MongoDB Atlas's IP access list. Needs egress = direct-vpc or connector, vpc_network, and vpc_egress_traffic = all-traffic."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.nat_static_ip || (var.egress != "none" && var.vpc_network != "" && var.vpc_egress_traffic == "all-traffic")
+    error_message = "nat_static_ip needs egress = direct-vpc or connector, vpc_network, and vpc_egress_traffic = \"all-traffic\" (otherwise Atlas traffic would not leave through the NAT)."
+  }
+}
+
+# -------------------------------------------------------------- dashboard --
+
+variable "enable_dashboard" {
+  description = "Create the Cloud Monitoring dashboard (output dashboard_url). It reads the two log-based metrics, which are then created even with enable_alerts = false."
+  type        = bool
+  default     = true
 }

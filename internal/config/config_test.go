@@ -140,10 +140,10 @@ func TestLayout(t *testing.T) {
 		t.Fatalf("default LAYOUT = %+v, %v; want the default layout", c.Layout, err)
 	}
 	m := minimal()
-	m["LAYOUT"] = "xero-manual-journal"
+	m["LAYOUT"] = `{"preset":"xero-manual-journal","accountMapCSV":"account,code\nAssets:Cash,091\n"}`
 	x, err := config.FromEnv(env(m))
 	if err != nil || x.Layout.Name != "xero-manual-journal" || x.Layout.IsDefault() {
-		t.Fatalf("LAYOUT=xero-manual-journal = %+v, %v", x.Layout, err)
+		t.Fatalf("LAYOUT=xero-manual-journal with a map = %+v, %v", x.Layout, err)
 	}
 	if x.Fingerprint() == c.Fingerprint() {
 		t.Errorf("the fingerprint is the same for two layouts")

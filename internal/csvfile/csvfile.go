@@ -19,6 +19,7 @@ package csvfile
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -83,6 +84,7 @@ type Writer struct {
 	err       error
 	custom    bool  // a layout other than the default: rows are written by writeLayout
 	journals  int64 // journals written, for layout.JournalNo
+	imp       *layout.Importer
 }
 
 // NewWriter writes the byte order mark and the header row to w and returns a Writer for the rows.
@@ -94,6 +96,14 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	header := Header(opts.Meta)
 	if cw.custom = opts.Layout.Columns != nil && !opts.Layout.IsDefault(); cw.custom {
 		header = opts.Layout.Header()
+		if opts.Layout.GuardOff() {
+			cw.opts.Plain = true
+		} else if g := opts.Layout.FormulaGuard; g != nil && *g {
+			cw.opts.Plain = false
+		}
+		if opts.Layout.NeedsImporter() {
+			cw.imp = layout.NewImporter(&cw.opts.Layout, opts.Location, cw.writeLayout)
+		}
 	}
 	if _, err := cw.w.WriteString(BOM); err != nil {
 		cw.err = fmt.Errorf("write byte order mark: %w", err)
@@ -110,8 +120,17 @@ func (w *Writer) WriteJournal(batchDate, entryID string, j ledger.Journal) error
 	if w.err != nil {
 		return w.err
 	}
+	if w.imp != nil {
+		if err := w.imp.WriteJournal(batchDate, entryID, j); err != nil {
+			if !errors.Is(err, ledger.ErrRejected) {
+				w.err = err
+			}
+			return err
+		}
+		return nil
+	}
 	if w.custom {
-		return w.writeLayout(batchDate, entryID, j)
+		return w.writeLayout(batchDate, entryID, j, nil)
 	}
 	for i := range j.Lines {
 		l := &j.Lines[i]
@@ -362,6 +381,13 @@ func (w *Writer) Truncated() int64 { return w.truncated }
 func (w *Writer) Close() error {
 	if w.err != nil {
 		return w.err
+	}
+	if w.imp != nil {
+		if err := w.imp.Close(); err != nil {
+			w.err = fmt.Errorf("%s: %w", w.opts.Layout.Name, err)
+			return w.err
+		}
+		w.imp = nil
 	}
 	if err := w.w.Flush(); err != nil {
 		w.err = fmt.Errorf("flush csv: %w", err)

@@ -11,11 +11,15 @@ import (
 // of the fixed columns: text cleaned, capped, guarded and quoted as text does (and kept per column, as column
 // does), money as plain decimals (empty for zero with BlankZero), posted_at in the layout's date format, voided as
 // true or false, a numeric meta value unquoted.
-func (w *Writer) writeLayout(batchDate, entryID string, j ledger.Journal) error {
+// maps holds each line's account map row, or is nil.
+func (w *Writer) writeLayout(batchDate, entryID string, j ledger.Journal, maps []layout.MapRow) error {
 	w.journals++
 	lay := &w.opts.Layout
 	for i := range j.Lines {
-		r := layout.Row{BatchDate: batchDate, EntryID: entryID, Journal: &j, Line: &j.Lines[i], JournalSeq: w.journals}
+		r := layout.Row{BatchDate: batchDate, EntryID: entryID, Journal: &j, Line: &j.Lines[i], JournalSeq: w.journals, Location: w.opts.Location}
+		if maps != nil {
+			r.Map = maps[i]
+		}
 		b := w.row[:0]
 		for k, c := range lay.Columns {
 			if k > 0 {

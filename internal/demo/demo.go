@@ -25,7 +25,16 @@ type Options struct {
 	Seed     uint64    // same seed, same documents
 	From, To time.Time // postings and queue times fall in [From, To)
 	Broken   bool      // add the broken entries listed in Broken
+	// MediciVoids voids journals as Medici's Book.void does (flash-oss/medici src/Book.ts): the journal is posted
+	// live, then it and its lines are marked voided with void_reason, and a reversal journal is committed whose
+	// journal and lines carry _original_journal, with debits and credits swapped; the app queues the reversal as a
+	// new entry. Off, a voided journal is made voided from the start and has no reversal (the data every existing
+	// test was written against).
+	MediciVoids bool
 }
+
+// VoidReason is the reason the demo's voided journals carry.
+const VoidReason = "บันทึกซ้ำ"
 
 // Broken describes the broken entries Options.Broken adds, by the memo of their journal.
 var Broken = []string{
@@ -73,8 +82,13 @@ func Generate(o Options) Data {
 	for i := range o.Journals {
 		at := o.From.Add(time.Duration(float64(span) * float64(i) / float64(max(o.Journals, 1))))
 		memo, lines := g.template(i)
-		d.add(g, at, memo, lines, i%97 == 13)
+		void := i%97 == 13
+		jid := d.add(g, at, memo, lines, void && !o.MediciVoids)
 		d.Valid++
+		if void && o.MediciVoids {
+			d.void(g, jid, at.Add(time.Minute), lines)
+			d.Valid++
+		}
 	}
 	if o.Broken {
 		at := o.To.Add(-time.Minute)
@@ -121,11 +135,40 @@ func (d *Data) add(g *gen, at time.Time, memo string, lines []line, voided bool)
 		{Key: "_transactions", Value: ids}, {Key: "book", Value: Book}, {Key: "voided", Value: voided}, {Key: "approved", Value: true},
 	}
 	if voided {
-		j = append(j, bson.E{Key: "void_reason", Value: "บันทึกซ้ำ"})
+		j = append(j, bson.E{Key: "void_reason", Value: VoidReason})
 	}
 	d.Journals = append(d.Journals, j)
 	d.Queue = append(d.Queue, queueDoc(g.id(at), jid, at.Add(time.Second)))
 	return jid
+}
+
+// void voids the journal jid the way Medici's Book.void does, at the time at: the journal and its lines get voided
+// and void_reason, and a reversal journal (memo: the reason, as Medici's handleVoidMemo gives a reason) swaps each
+// line's debit and credit, keeps its meta, and carries _original_journal on the journal and every line. The app
+// queues the reversal.
+func (d *Data) void(g *gen, jid primitive.ObjectID, at time.Time, lines []line) {
+	mark := func(doc bson.D) bson.D {
+		for k := range doc {
+			if doc[k].Key == "voided" {
+				doc[k].Value = true
+			}
+		}
+		return append(doc, bson.E{Key: "void_reason", Value: VoidReason})
+	}
+	d.Journals[len(d.Journals)-1] = mark(d.Journals[len(d.Journals)-1].(bson.D))
+	for k := len(d.Transactions) - len(lines); k < len(d.Transactions); k++ {
+		d.Transactions[k] = mark(d.Transactions[k].(bson.D))
+	}
+	rev := make([]line, len(lines))
+	for k, l := range lines {
+		rev[k] = line{account: l.account, debit: l.credit, credit: l.debit, meta: l.meta}
+	}
+	d.add(g, at, VoidReason, rev, false)
+	orig := bson.E{Key: "_original_journal", Value: jid}
+	d.Journals[len(d.Journals)-1] = append(d.Journals[len(d.Journals)-1].(bson.D), orig)
+	for k := len(d.Transactions) - len(rev); k < len(d.Transactions); k++ {
+		d.Transactions[k] = append(d.Transactions[k].(bson.D), orig)
+	}
 }
 
 func queueDoc(id, journal primitive.ObjectID, at time.Time) bson.D {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/siamledger/ledger-export/internal/demo"
 	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/ledger"
 )
 
 // Tests of issue 18 ("exactly once at the edges"): the own date and the earlier dates, late arrivals, an app that
@@ -569,5 +570,71 @@ func TestAttemptStopsBeforeItsLeaseEnds(t *testing.T) {
 	}
 	if !bd.ended.Before(bd.lease) {
 		t.Errorf("the upload ended at %v, not before its lease ended at %v", bd.ended, bd.lease)
+	}
+}
+
+// An app that sets a completed entry back to queued (issue 18, "an app that retries"): no other entry shows the
+// file that holds its journal, so the journal-once lookup alone missed it and the next date's file held the journal
+// again. Now the entry's own marks (metadata.batchDate) make it fail as already exported, naming the file.
+func TestRequeuedCompletedEntryIsNotExportedTwice(t *testing.T) {
+	w := newWorld(t)
+	d := demo.Generate(demo.Options{Journals: 3, Seed: 181, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour)})
+	w.seed(d)
+	var mu sync.Mutex
+	now := day0.Add(time.Minute)
+	r := w.runner(&now, &mu)
+	first, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
+	if err != nil || first.Outcome != export.OutcomeExported {
+		t.Fatalf("day 1 = %+v, %v", first, err)
+	}
+	var id any
+	for _, e := range d.Queue[0].(bson.D) {
+		if e.Key == "_id" {
+			id = e.Value
+		}
+	}
+	if _, err := w.db.Collection("q").UpdateByID(t.Context(), id, bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "queued"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = day0.AddDate(0, 0, 1).Add(time.Minute)
+	mu.Unlock()
+	rep, err := r.Run(t.Context(), export.Request{Date: "2026-11-29"})
+	if err != nil || rep.Outcome != export.OutcomeExported {
+		t.Fatalf("day 2 = %+v, %v", rep, err)
+	}
+	s := rep.Summary
+	want := "journal already exported in " + first.Summary.FileName + " of 2026-11-28"
+	if s.EntriesExported != 0 || s.EntriesFailed != 1 || len(s.Failures) != 1 || s.Failures[0].Reason != want {
+		t.Errorf("day 2: exported %d, failures %+v; want the re-queued entry failed with %q", s.EntriesExported, s.Failures, want)
+	}
+}
+
+// refusingEncoder is a layout that cannot write the day's file at all (more lines than the package imports).
+type refusingEncoder struct{ export.Encoder }
+
+func (refusingEncoder) WriteJournal(string, string, ledger.Journal) error {
+	return fmt.Errorf("%w: the file would hold more than 300 lines", ledger.ErrUnwritable)
+}
+
+// A file the layout refuses whatever the attempt is a permanent failure that blocks the date (and holds its
+// window), not an outage: classed as mongo and retried, it failed every attempt and stopped the healing of every
+// later date.
+func TestUnwritableFileIsPermanent(t *testing.T) {
+	w := newWorld(t)
+	d := demo.Generate(demo.Options{Journals: 3, Seed: 191, From: day0.Add(-10 * time.Hour), To: day0.Add(-time.Hour)})
+	w.seed(d)
+	var mu sync.Mutex
+	now := day0.Add(time.Minute)
+	r := w.runner(&now, &mu)
+	inner := r.Format.NewEncoder
+	r.Format.NewEncoder = func(wr io.Writer, date string) export.Encoder { return refusingEncoder{inner(wr, date)} }
+	_, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
+	var e *export.Error
+	if !errors.As(err, &e) || !e.Permanent() || e.Class != export.ClassValidation || !errors.Is(err, ledger.ErrUnwritable) {
+		t.Fatalf("Run() with a refused file = %v; want a permanent validation failure", err)
+	}
+	if rec, _, _ := w.lock.Get(t.Context(), "2026-11-28"); rec.State != export.StateFailed || !rec.Permanent {
+		t.Errorf("lock = %+v, want failed and permanent (blocked)", rec)
 	}
 }

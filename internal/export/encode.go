@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -45,6 +46,12 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, re
 			if err == nil {
 				err = e.Journal.Check()
 			}
+			if err == nil {
+				// A journal the layout cannot write (ledger.Reject) fails its entry like a broken one.
+				if err = enc.WriteJournal(b.Date, e.ID, e.Journal); err != nil && !errors.Is(err, ledger.ErrRejected) {
+					return err
+				}
+			}
 			if err != nil {
 				f := Failure{EntryID: e.ID, JournalID: e.JournalID, Reason: err.Error(), Key: e.Key}
 				enc.Failed(f.EntryID, f.JournalID, f.Reason)
@@ -56,9 +63,6 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, re
 					pending = append(pending, f)
 				}
 				continue
-			}
-			if err := enc.WriteJournal(b.Date, e.ID, e.Journal); err != nil {
-				return err
 			}
 			totals = totals.Add(e.Journal)
 			s.Journals++

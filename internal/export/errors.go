@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/siamledger/ledger-export/internal/ledger"
 )
 
 // Class names a kind of failure, for the answer's status, the lock record and the error metric.
@@ -73,6 +75,10 @@ func stepError(step string, class Class, err error) *Error {
 		class = ClassLeaseLost
 	case errors.Is(err, ErrMismatch):
 		class = ClassMismatch
+	case errors.Is(err, ledger.ErrUnwritable):
+		// The layout refuses the day's file (more lines than the package imports, say): no retry fixes it, and
+		// retrying it as an outage would stop the healing of every later date.
+		class = ClassValidation
 	case errors.Is(err, ErrPermanent) && class == ClassDriveTransient:
 		class = ClassDrivePermanent
 	}

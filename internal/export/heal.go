@@ -38,8 +38,13 @@ func (r *Runner) heal(ctx context.Context, own string, now time.Time) ([]Healed,
 	dates, stuck, err := r.unfinished(ctx, own, now, true)
 	if err != nil {
 		// Healing needs MongoDB and Firestore; with either down the earlier dates cannot even be listed.
+		// The answer's class is the outage's own (mongo, firestore, timeout), for the alerts and the runbook.
 		r.Logger.WarnContext(ctx, "looking for unfinished dates failed; the own date waits", "batchDate", own, "error", err.Error())
-		return nil, stuck, &Error{Step: "heal", Class: ClassEarlierDate,
+		class := ClassEarlierDate
+		if e := (*Error)(nil); errors.As(err, &e) {
+			class = e.Class
+		}
+		return nil, stuck, &Error{Step: "heal", Class: class,
 			Err: fmt.Errorf("%w: looking for unfinished dates before %s failed: %w", ErrEarlierUnfinished, own, err)}
 	}
 	var healed []Healed
@@ -136,7 +141,7 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repa
 	var errs []error
 	recs, rangeErr := r.Locker.Range(ctx, from, last)
 	if rangeErr != nil {
-		errs = append(errs, rangeErr)
+		errs = append(errs, stepError("heal", ClassFirestore, rangeErr))
 	}
 	byDate := make(map[string]Record, len(recs))
 	todo := map[string]bool{}
@@ -160,7 +165,7 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repa
 	}
 	pending, err := r.Queue.Pending(ctx)
 	if err != nil {
-		errs = append(errs, err)
+		errs = append(errs, stepError("heal", ClassMongo, err))
 	}
 	for _, d := range pending {
 		if d >= own {
@@ -173,7 +178,7 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repa
 			// A stale attempt's claim after the date's file was made: no file holds these entries.
 			n, err := r.Queue.Release(ctx, Batch{Date: d, Generation: rec.Generation})
 			if err != nil {
-				errs = append(errs, err)
+				errs = append(errs, stepError("heal", ClassMongo, err))
 				continue
 			}
 			r.Logger.WarnContext(ctx, "returned entries a stale attempt claimed for a done date to the queue", "batchDate", d, "entries", n)
@@ -203,7 +208,7 @@ func (r *Runner) unfinished(ctx context.Context, own string, now time.Time, repa
 		}
 	}
 	if stuck.Unclaimable, err = r.Queue.Unclaimable(ctx); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, stepError("heal", ClassMongo, err))
 	}
 	dates := make([]string, 0, len(todo))
 	for d := range todo {

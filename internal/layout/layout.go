@@ -31,6 +31,19 @@ const (
 	Memo      Field = "memo"       // the line's memo, else the journal's
 	Voided    Field = "voided"     // whether the line or its journal is voided: true or false
 	Const     Field = "const"      // the column's constant Value on every row
+
+	// Fields read from the account map (see AccountMap); a layout using one needs a map.
+	AccountCode    Field = "account_code"    // the account's code in the package (Xero's AccountCode)
+	AccountName    Field = "account_name"    // the account's name in the package (QuickBooks' Account Name)
+	TaxRate        Field = "tax_rate"        // the account's tax rate name
+	TrackingName   Field = "tracking_name"   // the account's tracking category
+	TrackingOption Field = "tracking_option" // the account's tracking option
+
+	Narration       Field = "narration"        // the journal's memo and its id; a summary journal's own narration
+	JournalRef      Field = "journal_ref"      // the posting date and the end of the journal id: 20261206-0b0c05b00001
+	Name            Field = "name"             // the line's meta value named by Layout.NameField (a customer, a vendor)
+	VoidReason      Field = "void_reason"      // the void reason of the line, else of its journal
+	OriginalJournal Field = "original_journal" // on a reversal, the id of the journal it reverses
 )
 
 // MetaPrefix starts the field of a meta column: "meta.invoice" is the line's meta.invoice value.
@@ -74,7 +87,61 @@ type Layout struct {
 	// never both, expect.
 	BlankZero bool `json:"blankZero,omitempty"`
 
+	// Preset starts a JSON layout from a preset: the keys given replace the preset's.
+	Preset string `json:"preset,omitempty"`
+	// AccountMap is the path of the account map's CSV file; AccountMapCSV is the map itself, as CSV text. A layout
+	// with a map column needs one of them; until one is given, every journal fails with "account X has no row".
+	AccountMap    string `json:"accountMap,omitempty"`
+	AccountMapCSV string `json:"accountMapCSV,omitempty"`
+	// Mode is "detail" (a row per line, the default) or "summary": one journal per posting date with one line per
+	// account code, tax rate and tracking option (a daily summary journal, as a point-of-sale system posts).
+	Mode string `json:"mode,omitempty"`
+	// DetailFile names the detail file in a summary journal's narration; {date} is the batch date.
+	DetailFile string `json:"detailFile,omitempty"`
+	// NameField is the meta field whose value the name column holds (QuickBooks' Name); it must be in META_COLUMNS.
+	NameField string `json:"nameField,omitempty"`
+	// MaxLines is the most line rows the package imports from one file (Xero: 300); 0 means no limit. A file that
+	// would hold more fails with the reason instead of being written.
+	MaxLines int `json:"maxLines,omitempty"`
+	// Voids is what the layout does with a voided journal: "keep" (write it, marked voided, as the default file
+	// does) or "net" (an import: a voided journal and its reversal in the same file are left out together; a
+	// voided journal whose reversal is not in the file fails the file).
+	Voids string `json:"voids,omitempty"`
+	// FormulaGuard turns the CSV formula guard on or off for this layout; unset keeps CSV_FORMULA_GUARD. The import
+	// presets set it off: an import does not evaluate formulas, and the apostrophe would become part of the text.
+	FormulaGuard *bool `json:"formulaGuard,omitempty"`
+
+	accounts  *AccountMap
 	isDefault bool
+}
+
+// Accounts returns the layout's account map, or nil.
+func (l Layout) Accounts() *AccountMap { return l.accounts }
+
+// Summary reports whether the layout writes daily summary journals.
+func (l Layout) Summary() bool { return l.Mode == "summary" }
+
+// NetsVoids reports whether voided journals and their reversals are left out together (an import layout).
+func (l Layout) NetsVoids() bool { return l.Voids == "net" }
+
+// GuardOff reports whether the layout turns the CSV formula guard off.
+func (l Layout) GuardOff() bool { return l.FormulaGuard != nil && !*l.FormulaGuard }
+
+// NeedsImporter reports whether the rows go through an Importer (a map, summary journals, netted voids or a line
+// limit) before a writer writes them.
+func (l Layout) NeedsImporter() bool {
+	return !l.isDefault && (l.usesMap() || l.Summary() || l.NetsVoids() || l.MaxLines > 0)
+}
+
+// usesMap reports whether a column reads the account map.
+func (l Layout) usesMap() bool {
+	for _, c := range l.Columns {
+		switch c.Field {
+		case AccountCode, AccountName, TaxRate, TrackingName, TrackingOption:
+			return true
+		}
+	}
+	return false
 }
 
 // IsDefault reports whether the layout is Default's: the CSV writer keeps its fixed fast path for it.
@@ -114,6 +181,10 @@ type Row struct {
 	Line      *ledger.Line
 	// JournalSeq is the journal's position among the date's exported journals, from 1 (see JournalNo).
 	JournalSeq int64
+	// Map is the line's account map row, set by the writer from Layout.Accounts.
+	Map MapRow
+	// Location is the zone of the posting date in journal_ref; nil means UTC.
+	Location *time.Location
 }
 
 // Text returns a text column's cell: the field's text, or the constant. Money, time and boolean columns have no
@@ -144,8 +215,59 @@ func (c Column) Text(r Row) string {
 		return c.Value
 	case JournalNo:
 		return journalNo(r.BatchDate, r.JournalSeq)
+	case AccountCode:
+		return r.Map.Code
+	case AccountName:
+		return r.Map.Name
+	case TaxRate:
+		return r.Map.TaxRate
+	case TrackingName:
+		return r.Map.TrackingName
+	case TrackingOption:
+		return r.Map.TrackingOption
+	case Narration:
+		if r.Journal.ID == "" {
+			return r.Journal.Memo
+		}
+		if r.Journal.Memo == "" {
+			return r.Journal.ID
+		}
+		return r.Journal.Memo + " (" + r.Journal.ID + ")"
+	case JournalRef:
+		return journalRef(r)
+	case Name:
+		return c.Meta(r).Text
+	case VoidReason:
+		if r.Line.VoidReason != "" {
+			return r.Line.VoidReason
+		}
+		return r.Journal.VoidReason
+	case OriginalJournal:
+		if r.Line.OriginalJournal != "" {
+			return r.Line.OriginalJournal
+		}
+		return r.Journal.OriginalJournal
 	}
 	return ""
+}
+
+// journalRef is the journal's reference in 21 characters (QuickBooks keeps at most 21 of a document number): the
+// posting date in the zone and the last 12 characters of the journal id, 20261206-0b0c05b00001. The date is the
+// one the Journal Date column shows, and the id's end finds the journal in Medici.
+func journalRef(r Row) string {
+	loc := r.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	at := r.Journal.PostedAt
+	if at.IsZero() {
+		at = r.Line.PostedAt
+	}
+	id := r.Journal.ID
+	if len(id) > 12 {
+		id = id[len(id)-12:]
+	}
+	return at.In(loc).Format("20060102") + "-" + id
 }
 
 // journalNo formats a JournalNo: 2026-11-28 and 7 give 20261128-000007.

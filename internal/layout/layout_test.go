@@ -45,14 +45,16 @@ func csvOf(t *testing.T, lay layout.Layout, js ...ledger.Journal) string {
 // headers, date format, sign convention or blank-zero rule fails here; so does a preset with no test.
 func TestPresets(t *testing.T) {
 	want := map[string]string{
-		// Xero: one signed amount, a debit positive and a credit negative; Narration groups the journal's lines.
-		"xero-manual-journal": "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount\r\n" +
-			"6b0ac2406b0c05b000000001,28/11/2026,\"ค่าเช่า, November\",6100,Tax Exempt,15000.25\r\n" +
-			"6b0ac2406b0c05b000000001,28/11/2026,'=paid in cash,1000,Tax Exempt,-15000.25\r\n",
-		// QuickBooks Online: a debit or a credit, the other empty; a short journal number.
+		// Xero: the daily summary journal, one signed amount per account code, narrated with the date and the
+		// detail file; codes and tax rates from the account map; no formula guard (an import evaluates no formula).
+		"xero-manual-journal": "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount,TrackingName1,TrackingOption1\r\n" +
+			"\"Daily summary 28/11/2026, detail in ledger-export_2026-11-28.csv\",28/11/2026,6100,610,Tax Exempt,15000.25,,\r\n" +
+			"\"Daily summary 28/11/2026, detail in ledger-export_2026-11-28.csv\",28/11/2026,1000,100,Tax Exempt,-15000.25,,\r\n",
+		// QuickBooks Online: a debit or a credit, the other empty; the journal's reference (posting date and the end
+		// of its id) as the journal number; account names from the map; Name from meta.customer; no formula guard.
 		"quickbooks-journal-entry": "Journal No,Journal Date,Account Name,Debits,Credits,Description,Name\r\n" +
-			"20261128-000001,28/11/2026,6100,15000.25,,\"ค่าเช่า, November\",\r\n" +
-			"20261128-000001,28/11/2026,1000,,15000.25,'=paid in cash,\r\n",
+			"20261128-05b000000001,28/11/2026,Rent,15000.25,,\"ค่าเช่า, November\",\r\n" +
+			"20261128-05b000000001,28/11/2026,Cash,,15000.25,=paid in cash,\r\n",
 	}
 	for _, name := range layout.PresetNames() {
 		t.Run(name, func(t *testing.T) {
@@ -60,7 +62,9 @@ func TestPresets(t *testing.T) {
 			if !ok {
 				t.Fatalf("preset %s has no pinned output", name)
 			}
-			lay, err := layout.Parse(name, nil)
+			// The presets read codes and names from an account map, and QuickBooks' Name from meta.customer.
+			spec := `{"preset":"` + name + `","accountMapCSV":"account,code,name,tax_rate\n6100,610,Rent,Tax Exempt\n1000,100,Cash,Tax Exempt\n"}`
+			lay, err := layout.Parse(spec, []string{"customer"})
 			if err != nil {
 				t.Fatalf("Parse(%s) = %v", name, err)
 			}
@@ -74,19 +78,57 @@ func TestPresets(t *testing.T) {
 	}
 }
 
-// TestDefaultIsTodaysFile: LAYOUT=default, set explicitly, writes the very bytes of a writer with no layout, so
-// existing consumers see no change. Fails if the default layout takes the generic path and differs in any byte.
+// TestDefaultIsTodaysFile: LAYOUT=default, set explicitly, writes today's file byte for byte: the header and rows
+// below are written out by hand from internal/csvfile/README.md (the fixed columns, then meta.<field>; posted_at
+// in RFC 3339 with the zone's offset; 0.00 written out; voided as true/false; the formula guard's apostrophe), not
+// taken from the writer. The default layout is written twice: as Parse returns it (the CSV writer's fast path) and
+// as a copy of its columns that is not marked default (the generic path every other layout and the XLSX writer's
+// columns take). Fails if the default layout's columns, headers, date format or zero rule differ from today's file
+// in any byte, on either path.
 func TestDefaultIsTodaysFile(t *testing.T) {
-	lay, err := layout.Parse("default", nil)
+	meta := []string{"qty", "inv"}
+	lay, err := layout.Parse("default", meta)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := csvOf(t, lay, rent()), csvOf(t, layout.Layout{}, rent()); got != want {
-		t.Errorf("LAYOUT=default wrote\n%s\nwant today's\n%s", got, want)
+	j := rent()
+	j.Lines[0].Meta = []ledger.Value{{Text: "3", Numeric: true}, {Text: "INV-7"}}
+	j.Lines[1].Voided = true
+	want := "batch_date,entry_id,journal_id,line_id,posted_at,book,account,debit,credit,memo,voided,meta.qty,meta.inv\r\n" +
+		"2026-11-28,e1,6b0ac2406b0c05b000000001,l1,2026-11-28T10:04:05+07:00,main,6100,15000.25,0.00,\"ค่าเช่า, November\",false,3,INV-7\r\n" +
+		"2026-11-28,e1,6b0ac2406b0c05b000000001,l2,2026-11-28T10:04:05+07:00,main,1000,0.00,15000.25,'=paid in cash,true,,\r\n"
+	generic := layout.Layout{Name: "custom", Columns: lay.Columns, DateFormat: lay.DateFormat, BlankZero: lay.BlankZero}
+	if generic.IsDefault() {
+		t.Fatal("a copy of the default layout's columns is marked default: it would not take the generic path")
 	}
-	if h := strings.Join(lay.Header(), ","); h != strings.Join(csvfile.Header(nil), ",") {
-		t.Errorf("default header %s, want %s", h, strings.Join(csvfile.Header(nil), ","))
+	for _, c := range []struct {
+		name string
+		lay  layout.Layout
+	}{{"default (fast path)", lay}, {"its columns (generic path)", generic}} {
+		if got := csvWithMeta(t, c.lay, meta, j); got != want {
+			t.Errorf("LAYOUT=default, %s, wrote\n%s\nwant today's file\n%s", c.name, got, want)
+		}
 	}
+	if h := strings.Join(lay.Header(), ","); h != strings.Join(csvfile.Header(meta), ",") {
+		t.Errorf("default header %s, want %s", h, strings.Join(csvfile.Header(meta), ","))
+	}
+}
+
+// csvWithMeta writes journals as function/wire.go does: the meta columns both as the CSV writer's Meta and in the
+// layout.
+func csvWithMeta(t *testing.T, lay layout.Layout, meta []string, js ...ledger.Journal) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := csvfile.NewWriter(&b, csvfile.Options{Location: bkk, Layout: lay, Meta: meta})
+	for _, j := range js {
+		if err := w.WriteJournal("2026-11-28", "e1", j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(b.String(), csvfile.BOM)
 }
 
 // TestCustomLayout: a JSON layout with renamed headers, a meta column, a constant, the journal number, voided and
@@ -147,7 +189,9 @@ func TestBadLayoutsAreRefused(t *testing.T) {
 }
 
 // TestExcelDateFormat: the layout's Go date format becomes the XLSX number format of posted_at. Fails if 01 (the
-// month) and 04 (the minute) are confused, or a 4-digit year is read as smaller elements.
+// month) and 04 (the minute) are confused, a 4-digit year is read as smaller elements, a month or day name gets
+// another code (January as mmm, Monday as ddd), 03, _2 or pm are not translated, or a letter without a code is
+// not escaped as literal text.
 func TestExcelDateFormat(t *testing.T) {
 	tests := map[string]string{
 		"":                    "yyyy-mm-dd hh:mm:ss",
@@ -155,6 +199,11 @@ func TestExcelDateFormat(t *testing.T) {
 		"2006-01-02 15:04:05": "yyyy-mm-dd hh:mm:ss",
 		"2 Jan 06":            "d mmm yy",
 		"01/02/2006 3:04 PM":  "mm/dd/yyyy h:mm AM/PM",
+		// Month and day names, the 12-hour clock with a leading zero, the space-padded day, lower-case pm.
+		"Monday, 2 January 2006 03:04:05 pm": "dddd, d mmmm yyyy hh:mm:ss am/pm",
+		"Mon _2 Jan 15:04":                   "ddd d mmm hh:mm",
+		// Letters with no Excel code stay literal text.
+		"2006-01-02T15:04": `yyyy-mm-dd\Thh:mm`,
 	}
 	for in, want := range tests {
 		if got := (layout.Layout{DateFormat: in}).ExcelDateFormat(); got != want {

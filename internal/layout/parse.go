@@ -36,6 +36,16 @@ func Parse(spec string, meta []string) (Layout, error) {
 			return Layout{}, errors.New("has text after the layout object")
 		}
 		l.Name = "custom"
+		if l.Preset != "" {
+			p, ok := Presets[l.Preset]
+			if !ok {
+				return Layout{}, fmt.Errorf("preset %q is not one of %s", l.Preset, strings.Join(PresetNames(), ", "))
+			}
+			l = p.Layout.with(l)
+		}
+		if err := l.loadMap(); err != nil {
+			return Layout{}, err
+		}
 		return l.compile(meta)
 	}
 	p, ok := Presets[spec]
@@ -46,6 +56,60 @@ func Parse(spec string, meta []string) (Layout, error) {
 	l.Name = spec
 	l.Columns = slices.Clone(l.Columns)
 	return l.compile(meta)
+}
+
+// with returns the preset p with the keys the JSON layout o sets put over it.
+func (p Layout) with(o Layout) Layout {
+	l := p
+	l.Name = o.Preset
+	l.Preset = o.Preset
+	l.Columns = slices.Clone(p.Columns)
+	if o.Columns != nil {
+		l.Columns = o.Columns
+	}
+	if o.DateFormat != "" {
+		l.DateFormat = o.DateFormat
+	}
+	l.BlankZero = l.BlankZero || o.BlankZero
+	for _, s := range []struct {
+		dst *string
+		src string
+	}{
+		{&l.AccountMap, o.AccountMap}, {&l.AccountMapCSV, o.AccountMapCSV}, {&l.Mode, o.Mode},
+		{&l.DetailFile, o.DetailFile}, {&l.NameField, o.NameField}, {&l.Voids, o.Voids},
+	} {
+		if s.src != "" {
+			*s.dst = s.src
+		}
+	}
+	if o.MaxLines != 0 {
+		l.MaxLines = o.MaxLines
+	}
+	if o.FormulaGuard != nil {
+		l.FormulaGuard = o.FormulaGuard
+	}
+	return l
+}
+
+// loadMap reads the account map the layout names, from its file or its text.
+func (l *Layout) loadMap() error {
+	switch {
+	case l.AccountMap != "" && l.AccountMapCSV != "":
+		return errors.New("gives both accountMap and accountMapCSV: give one")
+	case l.AccountMap != "":
+		m, err := LoadAccountMap(l.AccountMap)
+		if err != nil {
+			return err
+		}
+		l.accounts = m
+	case l.AccountMapCSV != "":
+		m, err := ParseAccountMap([]byte(l.AccountMapCSV))
+		if err != nil {
+			return fmt.Errorf("accountMapCSV: %w", err)
+		}
+		l.accounts = m
+	}
+	return nil
 }
 
 // JournalNo is a short journal reference that imports with a length limit accept: the batch date without dashes
@@ -90,6 +154,40 @@ func (l Layout) compile(meta []string) (Layout, error) {
 			c.kind, c.meta = KindMeta, k
 		}
 	}
+	switch l.Mode {
+	case "", "detail", "summary":
+	default:
+		errs = append(errs, fmt.Errorf("mode %q is not detail or summary", l.Mode))
+	}
+	switch l.Voids {
+	case "", "keep", "net":
+	default:
+		errs = append(errs, fmt.Errorf("voids %q is not keep or net", l.Voids))
+	}
+	if l.MaxLines < 0 {
+		errs = append(errs, fmt.Errorf("maxLines %d is negative", l.MaxLines))
+	}
+	if l.usesMap() && l.accounts == nil {
+		name := l.Name
+		if l.Preset != "" {
+			name = l.Preset
+		}
+		errs = append(errs, fmt.Errorf(`%s needs an account map for its codes and names: give LAYOUT as {"preset":"%s","accountMap":"path/to/map.csv"} (see internal/layout/README.md)`, name, name))
+	}
+	if l.Summary() && !l.usesMap() {
+		errs = append(errs, errors.New("a summary journal groups lines by the account map: add an account_code or account_name column and a map"))
+	}
+	for i := range l.Columns {
+		c := &l.Columns[i]
+		if c.Field != Name {
+			continue
+		}
+		k := slices.Index(meta, l.NameField)
+		if l.NameField == "" || k < 0 {
+			errs = append(errs, fmt.Errorf("column %d (%q): the name column reads meta field %q (nameField), which is not in META_COLUMNS", i+1, c.Header, l.NameField))
+		}
+		c.meta = k
+	}
 	if l.DateFormat != "" {
 		if err := checkDateFormat(l.DateFormat); err != nil {
 			errs = append(errs, err)
@@ -104,7 +202,8 @@ func (l Layout) compile(meta []string) (Layout, error) {
 // kindOf is how a field other than a meta one is rendered; ok is false for a meta or unknown field.
 func kindOf(f Field) (k Kind, ok bool) {
 	switch f {
-	case BatchDate, EntryID, JournalID, LineID, Book, Account, Memo, JournalNo:
+	case BatchDate, EntryID, JournalID, LineID, Book, Account, Memo, JournalNo, AccountCode, AccountName, TaxRate,
+		TrackingName, TrackingOption, Narration, JournalRef, Name, VoidReason, OriginalJournal:
 		return KindText, true
 	case Debit, Credit, Amount:
 		return KindMoney, true
@@ -120,7 +219,8 @@ func kindOf(f Field) (k Kind, ok bool) {
 
 func fieldNames() []string {
 	var s []string
-	for _, f := range append(slices.Clone(defaultFields), Amount, JournalNo) {
+	for _, f := range append(slices.Clone(defaultFields), Amount, JournalNo, AccountCode, AccountName, TaxRate, TrackingName,
+		TrackingOption, Narration, JournalRef, Name, VoidReason, OriginalJournal) {
 		s = append(s, string(f))
 	}
 	return s

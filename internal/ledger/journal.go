@@ -16,6 +16,11 @@ type Journal struct {
 	Memo     string
 	PostedAt time.Time
 	Voided   bool
+	// VoidReason is Medici's void_reason: why the journal was voided (Book.void sets it with voided).
+	VoidReason string
+	// OriginalJournal is Medici's _original_journal: on a reversal that Book.void committed, the id of the journal
+	// it reverses; empty on any other journal.
+	OriginalJournal string
 	// LineCount is how many lines the journal itself lists in _transactions, or -1 when it lists none.
 	LineCount int
 	Lines     []Line
@@ -31,6 +36,10 @@ type Line struct {
 	Debit    Amount
 	Credit   Amount
 	Voided   bool
+	// VoidReason is the line's void_reason, set with voided when its journal is voided.
+	VoidReason string
+	// OriginalJournal is the line's _original_journal: on a reversal's line, the id of the journal it reverses.
+	OriginalJournal string
 	// Meta holds the configured meta columns, in configuration order; a missing value is the zero Value.
 	Meta []Value
 }
@@ -138,3 +147,20 @@ func add(a, b Amount) (Amount, bool) {
 	s := a + b
 	return s, (s > a) == (b > 0)
 }
+
+// ErrUnwritable marks a file that the layout cannot write as configured, whatever the attempt: more lines than
+// the accounting package imports from one file, say. A retry cannot fix it; a change of layout (or the data) can.
+var ErrUnwritable = errors.New("the file cannot be written in this layout")
+
+// ErrRejected marks a journal that the file's layout cannot write (for example, an account with no row in the
+// account map). The export fails that journal's entry, lists it with the reason, and goes on with the rest.
+var ErrRejected = errors.New("rejected by the file's layout")
+
+// Reject returns an error saying why a layout cannot write a journal: its text is reason, and errors.Is reports
+// it as ErrRejected.
+func Reject(reason string) error { return rejected(reason) }
+
+type rejected string
+
+func (r rejected) Error() string        { return string(r) }
+func (r rejected) Is(target error) bool { return target == ErrRejected }

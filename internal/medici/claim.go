@@ -181,6 +181,14 @@ func exportedElsewhere(date string, raw bson.Raw) (string, elsewhere, bool) {
 	return "", elsewhere{}, false
 }
 
+// exportedBefore reports whether a queue entry carries the marks of an earlier export for another date
+// (metadata.batchDate, stored with the completed mark): an entry re-queued after it was exported. A re-export of
+// that same date claims it back with its marks, and is not refused.
+func exportedBefore(raw bson.Raw, date string) bool {
+	d, ok := raw.Lookup("metadata", "batchDate").StringValueOK()
+	return ok && d != "" && d != date
+}
+
 // before orders two places a journal is exported, so that the reason of an entry does not depend on the order
 // the documents arrive in: the earliest date, completed before exporting, then by file.
 func (e elsewhere) before(o elsewhere) bool {

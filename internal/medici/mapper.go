@@ -42,11 +42,13 @@ func (m Mapper) Journal(raw bson.Raw) (ledger.Journal, error) {
 		return j, err
 	}
 	j.ID = id
-	var errs [5]error
+	var errs [7]error
 	j.Book, errs[0] = optionalString(f[jBook], "book")
 	j.Memo, errs[1] = optionalString(f[jMemo], "memo")
 	j.PostedAt, errs[2] = requiredTime(f[jDatetime], "datetime")
 	j.Voided, errs[3] = optionalBool(f[jVoided], "voided")
+	j.VoidReason, errs[5] = optionalString(f[jVoidReason], "void_reason")
+	j.OriginalJournal, errs[6] = optionalID(f[jOriginal], "_original_journal")
 	if v := f[jTransactions]; v.Type != 0 && v.Type != bson.TypeNull {
 		// The array was checked with the whole document, so counting its elements cannot fail.
 		if arr, ok := v.ArrayOK(); !ok {
@@ -75,7 +77,7 @@ func (m Mapper) Line(raw bson.Raw) (journalID string, l ledger.Line, err error) 
 	if err != nil {
 		return journalID, l, err
 	}
-	var errs [8]error
+	var errs [10]error
 	l.Account, errs[0] = requiredString(f[lAccounts], "accounts")
 	l.Book, errs[1] = optionalString(f[lBook], "book")
 	l.Memo, errs[2] = optionalString(f[lMemo], "memo")
@@ -83,6 +85,8 @@ func (m Mapper) Line(raw bson.Raw) (journalID string, l ledger.Line, err error) 
 	l.Debit, errs[4] = amount(f[lDebit], "debit")
 	l.Credit, errs[5] = amount(f[lCredit], "credit")
 	l.Voided, errs[6] = optionalBool(f[lVoided], "voided")
+	l.VoidReason, errs[8] = optionalString(f[lVoidReason], "void_reason")
+	l.OriginalJournal, errs[9] = optionalID(f[lOriginal], "_original_journal")
 	if len(m.Meta) > 0 {
 		l.Meta, errs[7] = m.meta(f[lMeta])
 	}
@@ -275,8 +279,8 @@ func checkNested(raw []byte, depth int, keys []string, out []bson.RawValue) erro
 
 // The fields Journal and Line read, and their places in a lookup.
 var (
-	journalKeys = [...]string{"_id", "book", "memo", "datetime", "voided", "_transactions"}
-	lineKeys    = [...]string{"_journal", "_id", "accounts", "book", "memo", "datetime", "debit", "credit", "voided", "meta"}
+	journalKeys = [...]string{"_id", "book", "memo", "datetime", "voided", "_transactions", "void_reason", "_original_journal"}
+	lineKeys    = [...]string{"_journal", "_id", "accounts", "book", "memo", "datetime", "debit", "credit", "voided", "meta", "void_reason", "_original_journal"}
 )
 
 const (
@@ -286,6 +290,8 @@ const (
 	jDatetime
 	jVoided
 	jTransactions
+	jVoidReason
+	jOriginal
 )
 
 const (
@@ -299,6 +305,8 @@ const (
 	lCredit
 	lVoided
 	lMeta
+	lVoidReason
+	lOriginal
 )
 
 // lookup sets out[i] to the value of the first element named keys[i] in doc, or leaves it the zero RawValue (type
@@ -406,6 +414,15 @@ func requiredString(v bson.RawValue, key string) (string, error) {
 		return "", fmt.Errorf("%s is missing", key)
 	}
 	return str(v, key)
+}
+
+// optionalID reads an optional id (Medici's _original_journal): an ObjectId as its hex, or a non-empty string.
+// Missing, null and undefined give "".
+func optionalID(v bson.RawValue, key string) (string, error) {
+	if v.Type == 0 || v.Type == bson.TypeNull || v.Type == bson.TypeUndefined {
+		return "", nil
+	}
+	return requiredID(v, key)
 }
 
 func optionalString(v bson.RawValue, key string) (string, error) {

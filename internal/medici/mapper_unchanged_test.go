@@ -1,6 +1,7 @@
 package medici
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"reflect"
@@ -13,7 +14,8 @@ import (
 
 // FuzzMapperUnchanged maps any bytes as a journal and as a line with the one-pass mapper and with the mapper as it
 // was (mapper_orig_test.go), and requires the same values and the same error text: the speed-up changed nothing
-// a document can show.
+// a document can show. Documents naming void_reason or _original_journal, which the mapper reads since issue 19, are
+// skipped.
 func FuzzMapperUnchanged(f *testing.F) {
 	id := primitive.NewObjectIDFromTimestamp(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC))
 	at := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
@@ -44,6 +46,9 @@ func FuzzMapperUnchanged(f *testing.F) {
 	meta := []string{"invoiceNo", "qty", "rate", "paid", "when", "nested", "missing", "qty"}
 	now, was := Mapper{Meta: meta, Location: time.UTC}, origMapper{Meta: meta, Location: time.UTC}
 	f.Fuzz(func(t *testing.T, doc []byte) {
+		if bytes.Contains(doc, []byte("void_reason")) || bytes.Contains(doc, []byte("_original_journal")) {
+			t.Skip("the mapper as it was did not read void_reason or _original_journal (mapper_void_test.go covers them)")
+		}
 		j1, err1 := now.Journal(bson.Raw(doc))
 		j2, err2 := was.Journal(bson.Raw(doc))
 		if !reflect.DeepEqual(j1, j2) || fmt.Sprint(err1) != fmt.Sprint(err2) {

@@ -311,8 +311,12 @@ func TestReadPagesStopsAtTheFirstFailedPage(t *testing.T) {
 }
 
 // Memory pays a round trip for each query Store would send: the aggregation for journals queued twice, one queue
-// query per QueuePages pages, and three lookups per page (journals, lines, journals exported for another date), with no query after a page marked Last; and it releases every part it asked for. A Memory that read a page
-// without paying for it would make the latency rows of make bench too fast.
+// query per QueuePages pages, and three lookups per page (journals, lines, journals exported for another date),
+// with no query after a page marked Last; and it releases every part it asked for. A Memory that read a page
+// without paying for it would make the latency rows of make bench too fast. What it reads is checked twice: against
+// a sequential read (the order and page boundaries), and against the raw documents decoded independently of the
+// Mapper and the assembler (checkMapping), so a mapping bug shared by both reads (a line given to the wrong
+// journal, the first of two journal documents kept, a lost failure reason) fails too.
 func TestMemoryRoundTripsAndRelease(t *testing.T) {
 	pages := testPages(t, QueuePages+2, 30, 3)
 	var asked, released atomic.Int64
@@ -342,6 +346,7 @@ func TestMemoryRoundTripsAndRelease(t *testing.T) {
 		if !reflect.DeepEqual(render(got[i]), render(want[i])) {
 			t.Errorf("page %d differs from a read one page at a time", i)
 		}
+		checkMapping(t, i, pages[i], got[i])
 	}
 	// The aggregation, two queue queries (QueuePages pages, then 2), and three lookups per page.
 	if n, want := m.RoundTrips(), int64(1+2+3*len(pages)); n != want {

@@ -312,7 +312,8 @@ func (q *storeSource) queue(ctx context.Context, first int, after *bson.RawValue
 	want := QueuePages * size
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(want) + 1).
 		SetBatchSize(int32(want) + 2).SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "entryId", Value: 1}, {Key: "status", Value: 1}, {Key: "error", Value: 1},
-		{Key: "createdAt", Value: 1}, {Key: "exportPath", Value: 1}, {Key: "batchDate", Value: 1}, {Key: "exportGeneration", Value: 1}})
+		{Key: "createdAt", Value: 1}, {Key: "exportPath", Value: 1}, {Key: "batchDate", Value: 1}, {Key: "exportGeneration", Value: 1},
+		{Key: "metadata.batchDate", Value: 1}, {Key: "metadata.fileName", Value: 1}})
 	// Documents are mapped straight from the cursor's batch, never copied out: the mapped values own their bytes.
 	n := 0
 	err = each(ctx, q.s.queue, f, opts, func(raw bson.Raw) {
@@ -490,6 +491,12 @@ func (a *assembler) entry(raw bson.Raw) {
 		e.Err = fmt.Errorf("%w: entryId %v", ledger.ErrMalformed, jerr)
 	case dup && !first.Equal(key):
 		e.Err = fmt.Errorf("%w: duplicate of entry %s", ErrDuplicate, idString(first))
+	case a.rules != nil && exportedBefore(raw, a.rules.date):
+		// The entry itself was completed in another date's file, then set back to queued (by the app, by hand):
+		// no other entry shows that file, so the journal-once lookup cannot see it.
+		file, _ := raw.Lookup("metadata", "fileName").StringValueOK()
+		d, _ := raw.Lookup("metadata", "batchDate").StringValueOK()
+		e.Err = fmt.Errorf("%w in %s of %s", ErrExportedElsewhere, file, d)
 	default:
 		a.ids = append(a.ids, jid)
 	}
@@ -623,6 +630,7 @@ func (s *Store) MarkExported(ctx context.Context, b export.Batch, f export.File,
 		{Key: "status", Value: StatusCompleted},
 		{Key: "metadata.fileId", Value: f.ID},
 		{Key: "metadata.fileName", Value: f.Name},
+		{Key: "metadata.batchDate", Value: b.Date},
 		{Key: "metadata.webViewLink", Value: f.WebViewLink},
 		{Key: "exportedAt", Value: now},
 	}}}

@@ -131,7 +131,9 @@ func setup(t *testing.T, hook *webhook, logs io.Writer) (*export.Runner, *counte
 
 // TestOneMessagePerDate: the first run that finishes the date posts one message; retries and concurrent triggers
 // of the same date post nothing more. The message says what the accountant needs and carries Google Chat's
-// client-assigned messageId. Fails if a notice is sent per trigger, or never.
+// client-assigned messageId. A trigger after the claim has lapsed (ClaimTTL) posts nothing either, since the
+// notice is recorded as sent on the lock. Fails if a notice is sent per trigger, or never, or if the sent record
+// is not written (the claim alone holds only for ClaimTTL; then the date's next trigger posts again).
 func TestOneMessagePerDate(t *testing.T) {
 	hook := newWebhook(t)
 	r, failed := setup(t, hook, io.Discard)
@@ -150,6 +152,16 @@ func TestOneMessagePerDate(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	n := r.Locker.(notify.Locker).Notifier
+	if rec := n.Recorder.(*memRecorder); !rec.sent[bench.Date+"/ready"] {
+		t.Errorf("the notice is not recorded as sent on the lock")
+	}
+	later := r.Now().Add(notify.ClaimTTL + time.Minute) // every claim has lapsed
+	r.Now = func() time.Time { return later }
+	n.Now = r.Now
+	if rep, err := r.Run(t.Context(), export.Request{Date: bench.Date}); err != nil || rep.Outcome != export.OutcomeAlreadyDone {
+		t.Errorf("trigger after the claim lapsed = %+v, %v; want already_done", rep.Outcome, err)
+	}
 	msgs := hook.got()
 	if len(msgs) != 1 {
 		t.Fatalf("the webhook got %d messages, want 1: %q", len(msgs), msgs)

@@ -43,7 +43,11 @@ func (w *Writer) summary() {
 	}
 	line(text("Ledger export summary", styleTitle))
 	line(text("Batch date", styleHeader), text(w.opts.Date, styleText))
-	line(text("Entries exported", styleHeader), number(w.journals))
+	exported := w.journals
+	if w.imp != nil {
+		exported = w.imp.Entries() // summary journals and left-out voids are not one journal an entry
+	}
+	line(text("Entries exported", styleHeader), number(exported))
 	line(text("Entries failed", styleHeader), number(w.failed))
 	line(text("Rows", styleHeader), number(w.rows))
 	line(text("Debit total", styleHeader), money(w.totals.Debit))
@@ -68,6 +72,19 @@ func (w *Writer) summary() {
 	}
 	if more := w.failed - int64(len(w.failures)); more > 0 {
 		line(text(fmt.Sprintf("… and %s more failed entries, not listed here.", thousands(more)), styleText))
+	}
+	if w.imp != nil && w.opts.Layout.NetsVoids() {
+		w.sheetRow++ // an empty row
+		v := w.imp.VoidedTotals()
+		line(text("Voided, left out: debit", styleHeader), money(v.Debit))
+		line(text("Voided, left out: credit", styleHeader), money(v.Credit))
+		line(text("Left out entry", styleHeader), text("Journal", styleHeader), text("Why", styleHeader))
+		if len(w.imp.LeftOut()) == 0 {
+			line(text("No voided journal was left out.", styleText))
+		}
+		for _, o := range w.imp.LeftOut() {
+			line(text(o.EntryID, styleText), text(o.JournalID, styleText), text(o.Reason, styleText))
+		}
 	}
 	w.write([]byte(`</sheetData></worksheet>`))
 }

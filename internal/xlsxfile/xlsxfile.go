@@ -20,6 +20,7 @@ package xlsxfile
 import (
 	"archive/zip"
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -84,6 +85,7 @@ type Writer struct {
 	whenAt    time.Time
 	closed    bool
 	err       error
+	imp       *layout.Importer // an import layout's importer, or nil
 }
 
 // cached is the last text written in a column and the cell it became, after its reference.
@@ -131,6 +133,9 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 			s = styleDefault
 		}
 		xw.styles = append(xw.styles, s)
+	}
+	if opts.Layout.NeedsImporter() {
+		xw.imp = layout.NewImporter(&xw.opts.Layout, opts.Location, xw.writeRows)
 	}
 	xw.startSheet()
 	return xw
@@ -233,6 +238,20 @@ func (w *Writer) WriteJournal(batchDate, entryID string, j ledger.Journal) error
 	if w.err != nil {
 		return w.err
 	}
+	if w.imp != nil {
+		if err := w.imp.WriteJournal(batchDate, entryID, j); err != nil {
+			if !errors.Is(err, ledger.ErrRejected) {
+				w.err = err
+			}
+			return err
+		}
+		return nil
+	}
+	return w.writeRows(batchDate, entryID, j, nil)
+}
+
+// writeRows writes one row per line of j; maps holds each line's account map row, or is nil.
+func (w *Writer) writeRows(batchDate, entryID string, j ledger.Journal, maps []layout.MapRow) error {
 	w.journals++
 	for i := range j.Lines {
 		if w.sheetRow == w.opts.SheetRows {
@@ -243,7 +262,10 @@ func (w *Writer) WriteJournal(batchDate, entryID string, j ledger.Journal) error
 			}
 		}
 		w.sheetRow++
-		r := layout.Row{BatchDate: batchDate, EntryID: entryID, Journal: &j, Line: &j.Lines[i], JournalSeq: w.journals}
+		r := layout.Row{BatchDate: batchDate, EntryID: entryID, Journal: &j, Line: &j.Lines[i], JournalSeq: w.journals, Location: w.opts.Location}
+		if maps != nil {
+			r.Map = maps[i]
+		}
 		b := w.startRow(w.row[:0])
 		for k, c := range w.opts.Layout.Columns {
 			switch c.Kind() {
@@ -297,7 +319,9 @@ func (w *Writer) serial(b []byte, t time.Time) []byte {
 	if w.when == nil || !t.Equal(w.whenAt) {
 		l := t.In(w.opts.Location)
 		day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
-		days := int64(day.Sub(excelEpoch) / (24 * time.Hour))
+		// In seconds, not a time.Duration, which saturates past ±292 years (a year-1 or year-2400 typo in the
+		// ledger would otherwise show as another date).
+		days := (day.Unix() - excelEpoch.Unix()) / 86400
 		ns := int64(l.Hour())*int64(time.Hour) + int64(l.Minute())*int64(time.Minute) + int64(l.Second())*int64(time.Second) + int64(l.Nanosecond())
 		w.when = strconv.AppendFloat(w.when[:0], float64(days)+float64(ns)/float64(24*time.Hour), 'f', -1, 64)
 		w.whenAt = t
@@ -450,6 +474,12 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.closed = true
+	if w.imp != nil {
+		if err := w.imp.Close(); err != nil {
+			w.err = fmt.Errorf("%s: %w", w.opts.Layout.Name, err)
+			return w.err
+		}
+	}
 	w.endSheet()
 	w.summary()
 	w.parts()
