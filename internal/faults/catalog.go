@@ -64,5 +64,26 @@ func Catalog(minute time.Duration) []Fault {
 		{Name: "path 4: SIGSTOP past the lease after the claim, SIGCONT after the next attempt finished", Stop: export.PointClaimed},
 		// Issue 10, healing.
 		{Name: "healing: every attempt of two days fails, day three's single attempt heals", Heal: true},
+
+		// Issue 18: the boundary with operators and the app, one class per reproduced defect (edges.go).
+		{Name: "reexport: two attempts fail on a Drive 503, then the operator's re-export", edge: edgeReexportStalled,
+			Drive: chunk(2, drivefake.Fault{Status: http.StatusServiceUnavailable, Reason: "backendError", Times: -1})},
+		{Name: "reexport: a done date re-exported, the same file gets a new revision", edge: edgeReexportDone},
+		{Name: "reexport: retry-failed on a done date after the app fixed a failed entry's journal", edge: edgeReexportRetryFailed},
+		{Name: "reexport: a re-export killed after its first chunk, then repeated", edge: edgeReexportInterrupted},
+		{Name: "app-requeue: an exporting entry deleted after the claim, before the read", edge: edgeRequeue, Stop: export.PointClaimed},
+		{Name: "app-requeue: a failed entry re-queued and an exporting one deleted after the upload, before it is recorded",
+			edge: edgeRequeue, Stop: export.PointUploaded},
+		{Name: "app-requeue: a failed entry re-queued and an exporting one deleted right after the file is recorded",
+			edge: edgeRequeue, Stop: export.PointRecorded},
+		// The 503 is on files.list, which the Drive client does not retry: healing fails at once instead of
+		// spending the attempt in the client's chunk retries (a 503 on a chunk would fill the attempt's deadline).
+		{Name: "heal-stops-early: a Drive 503 on the earlier date while healing", edge: edgeHealDrive,
+			DriveAfterFirst: []drivefake.Fault{{Op: drivefake.OpList, Status: http.StatusServiceUnavailable, Reason: "backendError"}}},
+		{Name: "heal-stops-early: the earlier date busy", edge: edgeHealBusy},
+		{Name: "journal-twice: one journal queued at 17:59:59 and again at 18:00:01", edge: edgeJournalTwice},
+		{Name: "thaw-reexport: a re-export frozen past its lease (a skewed clock) thawed while a second re-export is under way", edge: edgeThawReexport},
+		{Name: "thaw-reexport: an attempt frozen past its lease (a skewed clock) thawed while a newer attempt adopts its file", edge: edgeThawAdopt},
+		{Name: "thaw-reexport: an attempt frozen past its lease (real clock: the deadline fence) thawed while a newer attempt adopts its file", edge: edgeThawAdoptFence},
 	}
 }

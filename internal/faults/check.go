@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,21 +28,43 @@ const folder = "exports"
 // snapshot is what Drive, MongoDB and Firestore hold once no attempt is in flight.
 type snapshot struct {
 	status, fileOf map[string]string           // queue _id (hex) → status, metadata.fileId
+	errorOf        map[string]string           // queue _id (hex) → the failure reason it records
 	byDate         map[string][]drivefake.File // live files by their exportDate
 	entries        map[string]map[string]bool  // live file id → entry ids in it
 	filesOf        map[string][]string         // entry id → live files holding it
 	lines          map[string]int              // line id → rows with it over all live files
 	locks          map[string]export.Record    // date → lock (absent when there is none)
 	requests       []drivefake.RequestRecord
+	// fileLines: live file id → entry id → the lines the file writes for it; journalOf: entry id → its journal
+	// (hex), for every entry seeded or still queued; dbLines: journal (hex) → its lines in MongoDB.
+	fileLines map[string]map[string][]line
+	journalOf map[string]string
+	dbLines   map[string][]line
+}
+
+// line is one line of a journal, in a file or in MongoDB: its id and its amounts in satang.
+type line struct {
+	id            string
+	debit, credit int64
 }
 
 // read takes a snapshot of the world.
 func (w *world) read(ctx context.Context) (*snapshot, error) {
 	s := &snapshot{byDate: map[string][]drivefake.File{}, entries: map[string]map[string]bool{},
-		filesOf: map[string][]string{}, lines: map[string]int{}, locks: map[string]export.Record{}}
+		filesOf: map[string][]string{}, lines: map[string]int{}, locks: map[string]export.Record{},
+		fileLines: map[string]map[string][]line{}, journalOf: map[string]string{}}
 	var err error
-	if s.status, s.fileOf, err = queueState(ctx, w.db); err != nil {
+	if s.status, s.fileOf, s.errorOf, err = queueState(ctx, w.db, s.journalOf); err != nil {
 		return nil, fmt.Errorf("read queue: %w", err)
+	}
+	for _, d := range w.days {
+		for _, q := range d.data.Queue {
+			doc := docMap(q)
+			s.journalOf[idString(doc["_id"])] = idString(doc["entryId"])
+		}
+	}
+	if s.dbLines, err = journalLines(ctx, w.db); err != nil {
+		return nil, fmt.Errorf("read journal lines: %w", err)
 	}
 	for _, f := range w.fake.LiveFiles(folder) {
 		date := f.AppProperties["exportDate"]
@@ -53,16 +78,28 @@ func (w *world) read(ctx context.Context) (*snapshot, error) {
 			col[name] = i
 		}
 		ent, hasEnt := col["entry_id"]
-		line, hasLine := col["line_id"]
-		if !hasEnt || !hasLine {
-			return nil, fmt.Errorf("file %s has no entry_id or line_id column: header %q", f.ID, rows[0])
+		lineCol, hasLine := col["line_id"]
+		debit, hasDebit := col["debit"]
+		credit, hasCredit := col["credit"]
+		if !hasEnt || !hasLine || !hasDebit || !hasCredit {
+			return nil, fmt.Errorf("file %s lacks one of the columns entry_id, line_id, debit, credit: header %q", f.ID, rows[0])
 		}
 		in := map[string]bool{}
-		for _, r := range rows[1:] {
-			s.lines[r[line]]++
+		byEntry := map[string][]line{}
+		for n, r := range rows[1:] {
+			l := line{id: r[lineCol]}
+			if l.debit, err = satang(r[debit]); err == nil {
+				l.credit, err = satang(r[credit])
+			}
+			if err != nil {
+				return nil, fmt.Errorf("file %s row %d: %w", f.ID, n+2, err)
+			}
+			s.lines[l.id]++
 			in[r[ent]] = true
+			byEntry[r[ent]] = append(byEntry[r[ent]], l)
 		}
 		s.entries[f.ID] = in
+		s.fileLines[f.ID] = byEntry
 		for id := range in {
 			s.filesOf[id] = append(s.filesOf[id], f.ID)
 		}
@@ -150,8 +187,9 @@ func (w *world) checkExported(s *snapshot, days []day, t *trialResult) bool {
 }
 
 // checkShared checks what must hold at every moment: no line twice over the live files, no entry in two live
-// files, and no entry the harness did not seed.
+// files, no entry the harness did not seed, and every entry in a file with exactly its journal's lines.
 func (w *world) checkShared(s *snapshot, t *trialResult) {
+	checkLines(s, t)
 	var g grouped
 	defer g.flush(t)
 	for _, id := range sortedKeys(s.lines) {
@@ -160,7 +198,7 @@ func (w *world) checkShared(s *snapshot, t *trialResult) {
 			g.add(fmt.Sprintf("lines appearing %d times over the live files", n), id)
 		}
 	}
-	known := map[string]bool{}
+	known := maps.Clone(w.alsoValid)
 	for _, d := range w.days {
 		for id := range d.valid {
 			known[id] = true
@@ -169,6 +207,17 @@ func (w *world) checkShared(s *snapshot, t *trialResult) {
 	for _, id := range sortedKeys(s.filesOf) {
 		if !known[id] {
 			g.add("entries that were never valid seeded entries, in live files", id)
+		}
+	}
+	// A late arrival is an entry that became visible after its own date was done. A seeded entry was visible
+	// before any run: a summary that lists it as late moved it out of its own date's file.
+	for _, date := range sortedKeys(s.locks) {
+		if sum := s.locks[date].Summary; sum != nil {
+			for _, l := range sum.Late {
+				if !w.late[l.EntryID] {
+					g.add(fmt.Sprintf("entries the summary of %s lists as late (of %s) though they were queued before any run", date, l.Date), l.EntryID)
+				}
+			}
 		}
 	}
 }
@@ -345,28 +394,34 @@ func hasMark(marks []string, what, point string) bool {
 	return false
 }
 
-func queueState(ctx context.Context, db *mongo.Database) (status, fileOf map[string]string, err error) {
+// queueState reads every queue entry's status, file id and failure reason, and adds each entry's journal to
+// journalOf.
+func queueState(ctx context.Context, db *mongo.Database, journalOf map[string]string) (status, fileOf, errorOf map[string]string, err error) {
 	cur, err := db.Collection("exportqueues").Find(ctx, bson.D{})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var docs []struct {
 		ID       any    `bson:"_id"`
+		Journal  any    `bson:"entryId"`
 		Status   string `bson:"status"`
+		Error    string `bson:"error"`
 		Metadata struct {
 			FileID string `bson:"fileId"`
 		} `bson:"metadata"`
 	}
 	if err := cur.All(ctx, &docs); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	status, fileOf = map[string]string{}, map[string]string{}
+	status, fileOf, errorOf = map[string]string{}, map[string]string{}, map[string]string{}
 	for _, d := range docs {
 		id := idString(d.ID)
 		status[id] = d.Status
 		fileOf[id] = d.Metadata.FileID
+		errorOf[id] = d.Error
+		journalOf[id] = idString(d.Journal)
 	}
-	return status, fileOf, nil
+	return status, fileOf, errorOf, nil
 }
 
 // idString writes a queue _id as the CSV does: an ObjectId in hex, anything else as it prints.
@@ -386,4 +441,80 @@ func (w *world) lock(ctx context.Context, date string) (export.Record, bool, err
 	}
 	defer c.Close()
 	return lease.New(c, "ledger-export-runs", "harness", 30*time.Second).Get(ctx, date)
+}
+
+// journalLines reads every Medici transaction of the trial's database: journal (hex) → its lines.
+func journalLines(ctx context.Context, db *mongo.Database) (map[string][]line, error) {
+	cur, err := db.Collection("medici_transactions").Find(ctx, bson.D{})
+	if err != nil {
+		return nil, err
+	}
+	var docs []struct {
+		ID      any `bson:"_id"`
+		Journal any `bson:"_journal"`
+		Debit   any `bson:"debit"`
+		Credit  any `bson:"credit"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := map[string][]line{}
+	for _, d := range docs {
+		l := line{id: idString(d.ID)}
+		var derr, cerr error
+		l.debit, derr = satang(fmt.Sprint(d.Debit))
+		l.credit, cerr = satang(fmt.Sprint(d.Credit))
+		if derr != nil || cerr != nil {
+			l.debit, l.credit = -1, -1 // a broken line: no file may hold it
+		}
+		j := idString(d.Journal)
+		out[j] = append(out[j], l)
+	}
+	return out, nil
+}
+
+// satang reads an amount as a file or MongoDB writes it ("1234.5", "1234.50", "" for zero) in satang.
+func satang(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
+	if err != nil {
+		return 0, fmt.Errorf("amount %q: %w", s, err)
+	}
+	return int64(math.Round(f * 100)), nil
+}
+
+// checkLines checks every entry in a live file against its journal in MongoDB: the file holds each of the
+// journal's lines once, no other line, and each with the journal's debit and credit. An entry written with a line
+// missing (or one too many, or a wrong amount) fails the trial, even when each entry is in exactly one file.
+func checkLines(s *snapshot, t *trialResult) bool {
+	before := len(t.problems)
+	var g grouped
+	for _, fid := range sortedKeys(s.fileLines) {
+		for _, id := range sortedKeys(s.fileLines[fid]) {
+			got := s.fileLines[fid][id]
+			j, known := s.journalOf[id]
+			if !known {
+				g.add(fmt.Sprintf("file %s: entries whose journal the harness cannot tell", fid), id)
+				continue
+			}
+			want := map[string]line{}
+			for _, l := range s.dbLines[j] {
+				want[l.id] = l
+			}
+			if len(got) != len(want) {
+				g.add(fmt.Sprintf("file %s: entries with %d lines where journal %s has %d in MongoDB", fid, len(got), j, len(want)), id)
+				continue
+			}
+			for _, l := range got {
+				if w, ok := want[l.id]; !ok || w != l {
+					g.add(fmt.Sprintf("file %s: entries with line %s at %d/%d satang where journal %s has %v", fid, l.id, l.debit, l.credit, j, w), id)
+					break
+				}
+			}
+		}
+	}
+	g.flush(t)
+	return len(t.problems) == before
 }

@@ -55,6 +55,9 @@ func TestFaultsSubset(t *testing.T) {
 		"Drive 503 on a chunk":                                  true,
 		"MongoDB connections dropped mid-run":                   true,
 		"permanent: 403 storageQuotaExceeded":                   true,
+		// Issue 18: the app's edits under the marks, and abandon under an adoption behind the deadline fence.
+		"app-requeue: a failed entry re-queued and an exporting one deleted right after the file is recorded":           true,
+		"thaw-reexport: an attempt frozen past its lease (a skewed clock) thawed while a newer attempt adopts its file": true,
 	}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	ran := 0
@@ -100,3 +103,39 @@ func unfired(t *testing.T, h *faults.Harness, rnd *rand.Rand) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// TestFaultsHarnessFailsUntestedTrials checks the two pass rules issue 18 found missing, each on a trial whose
+// world is made to break it:
+//   - path 4 with a lease longer than the whole schedule: every later attempt is busy, and once thawed the frozen
+//     attempt finishes the date itself. The end state is exact, but no newer attempt finished the date while the
+//     old one was frozen, so the trial tested nothing of path 4. A harness whose thaw() records the problem without
+//     counting it (the bug of issue 18) passes the trial;
+//   - a clean export after which one journal gains a line in MongoDB: the file holds that entry with a line
+//     missing. A harness that checks only which entries a file holds, not each entry's lines and amounts against
+//     its journal, passes the trial.
+func TestFaultsHarnessFailsUntestedTrials(t *testing.T) {
+	h := harness(t)
+	rnd := rand.New(rand.NewPCG(3, 4))
+	var path4 faults.Fault
+	for _, f := range faults.Catalog(h.Minute()) {
+		if strings.HasPrefix(f.Name, "path 4") {
+			path4 = f
+		}
+	}
+	for _, c := range []struct {
+		name string
+		f    faults.Fault
+		want string
+	}{
+		{"path 4, the thawed attempt finishes", faults.WithEnv(path4, "LEASE_DURATION=24h"), "not done by a newer attempt"},
+		{"a line missing from the file", faults.WithLineAddedAfterExport(faults.Fault{Name: "clean, then a line added"}), "lines where journal"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := h.Run(context.Background(), c.f, 1, rnd)
+			problems := strings.Join(r.Problems, "\n")
+			if r.Exports != 0 || !strings.Contains(problems, c.want) {
+				t.Errorf("exports %d, want 0 with %q; problems:\n%s", r.Exports, c.want, problems)
+			}
+		})
+	}
+}

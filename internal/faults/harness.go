@@ -70,6 +70,7 @@ type Harness struct {
 	mg      *testenv.Mongo
 	emu     *testenv.Emulator
 	emuHost string
+	setEnv  bool // New set FIRESTORE_EMULATOR_HOST to its own emulator; Close unsets it
 	mgProxy *Proxy
 	fsProxy *Proxy
 	direct  *mongo.Client
@@ -114,8 +115,10 @@ func New(ctx context.Context, dir string, o Options) (*Harness, error) {
 			return nil, err
 		}
 		h.emuHost = h.emu.Host
-		// The harness's own Firestore client (for the checks) finds the emulator through this variable.
+		// The harness's own Firestore client (for the checks) finds the emulator through this variable. Close
+		// unsets it: a later harness in the same process would otherwise take the stopped emulator for its own.
 		os.Setenv("FIRESTORE_EMULATOR_HOST", h.emuHost)
+		h.setEnv = true
 	}
 	mongoAddr := strings.TrimSuffix(strings.TrimPrefix(h.mg.URI, "mongodb://"), "/")
 	if h.mgProxy, err = NewProxy(mongoAddr); err != nil {
@@ -147,6 +150,9 @@ func (h *Harness) Close() {
 	}
 	if h.emu != nil {
 		h.emu.Stop()
+	}
+	if h.setEnv {
+		os.Unsetenv("FIRESTORE_EMULATOR_HOST")
 	}
 	if h.mg != nil {
 		h.mg.Stop()
@@ -222,13 +228,9 @@ func (h *Harness) Run(ctx context.Context, f Fault, trials int, rnd *rand.Rand) 
 		r.Problems = append(r.Problems, "the harness is not calibrated: call Calibrate first")
 		return r
 	}
-	if f.Heal {
-		// Day three's single attempt exports three dates. A calibrated run lasts a tenth of the 30-minute
-		// deadline, so three runs and their lookups would fill it on a loaded machine, while in production a
-		// date takes seconds of it. The class scales its minute by the dates it exports, so that its attempt
-		// keeps the headroom of one date's run.
+	if k := f.minuteScale(); k > 1 {
 		defer func(m time.Duration) { h.opts.Minute = m }(h.opts.Minute)
-		h.opts.Minute *= 3
+		h.opts.Minute *= time.Duration(k)
 	}
 	for range trials {
 		t, err := h.trial(ctx, f, rnd)

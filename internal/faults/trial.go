@@ -55,6 +55,26 @@ type Fault struct {
 	// Heal: every scheduled attempt of two days fails (MongoDB is down from the first day's second chunk to the
 	// end of the second day), then the third day's single attempt must finish all three dates.
 	Heal bool
+
+	// edge is one of the classes of issue 18 (the boundary with operators and the app), played by its own
+	// scenario (edges.go); "" for the classes above.
+	edge edge
+	// env is added to the environment of every instance of the trial (the harness's own tests set it).
+	env []string
+	// tamper, when set, changes the world after the schedule and before the checks (the harness's own tests
+	// use it to make a condition the checks must catch).
+	tamper func(ctx context.Context, w *world) error
+}
+
+// minuteScale is how many calibrated minutes make one scaled minute of the fault's trials. Healing's day three
+// exports three dates in one attempt: a calibrated run lasts a tenth of the 30-minute deadline, so three runs and
+// their lookups would fill it on a loaded machine, while in production a date takes seconds of it; the class scales
+// its minute by the dates it exports, so that its attempt keeps the headroom of one date's run.
+func (f Fault) minuteScale() int {
+	if f.Heal {
+		return 3
+	}
+	return 1
 }
 
 // outageLength is how long a brief outage refuses connections.
@@ -85,6 +105,12 @@ type world struct {
 	trigger     int               // index of the fault that begins an outage, -1 when none
 	registered  []drivefake.Fault // every fault given to the fake, in order
 
+	// alsoValid are entries a scenario made valid beyond the seeded ones (an entry the app fixed and re-queued,
+	// or deleted after a file may have taken it): a live file may hold them.
+	alsoValid map[string]bool
+	// late are the entries a scenario made late arrivals (queued again after their date was done).
+	late map[string]bool
+
 	mu        sync.Mutex
 	instances []*instance
 	outages   []*Outage
@@ -103,7 +129,7 @@ func (h *Harness) newWorld(ctx context.Context, f Fault, n int, rnd *rand.Rand) 
 	}
 	runner := export.Runner{Location: bkk, CutoffHour: 18}
 	latest, _ := time.ParseInLocation(time.DateOnly, runner.DateAt(time.Now()), bkk)
-	w := &world{h: h, id: id, dir: dir, trigger: -1}
+	w := &world{h: h, id: id, dir: dir, trigger: -1, alsoValid: map[string]bool{}, late: map[string]bool{}}
 	for k := n - 1; k >= 0; k-- {
 		date := latest.AddDate(0, 0, -k).Format(time.DateOnly)
 		cutoff, _ := runner.Cutoff(date)
@@ -157,6 +183,7 @@ func (h *Harness) newWorld(ctx context.Context, f Fault, n int, rnd *rand.Rand) 
 		"OUTPUT_FORMAT="+h.opts.Format,
 		"K_SERVICE=", "FUNCTION_TARGET=",
 	)
+	w.env = append(w.env, f.env...)
 	return w, nil
 }
 
@@ -214,9 +241,9 @@ func (w *world) instance(ctx context.Context) (*instance, error) {
 	return w.newInstance(ctx, "", "")
 }
 
-// newInstance starts an instance with the given crash and stop points ("" for none).
-func (w *world) newInstance(ctx context.Context, crash, stop string) (*instance, error) {
-	env := w.env
+// newInstance starts an instance with the given crash and stop points ("" for none) and extra environment.
+func (w *world) newInstance(ctx context.Context, crash, stop string, extra ...string) (*instance, error) {
+	env := append(w.env[:len(w.env):len(w.env)], extra...)
 	if crash != "" {
 		env = append(env[:len(env):len(env)], "LEDGER_EXPORT_CRASH_AT="+crash)
 	}
@@ -255,10 +282,12 @@ func (w *world) waitIdle(ctx context.Context, t *trialResult) bool {
 	return true
 }
 
-// request is one POST to the function: Cloud Scheduler's (scheduled set) or an operator's (body set).
+// request is one POST to the function: Cloud Scheduler's (scheduled set) or an operator's (body set; with
+// operator set, it carries the operator's OIDC token).
 type request struct {
 	scheduled time.Time
 	body      any
+	operator  bool
 }
 
 // post sends the request with Cloud Scheduler's attempt deadline and returns the status (0 if none came back).
@@ -278,6 +307,9 @@ func (w *world) post(ctx context.Context, inst *instance, r request) int {
 		return 0
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if r.operator {
+		req.Header.Set("Authorization", "Bearer "+operatorToken)
+	}
 	if !r.scheduled.IsZero() {
 		req.Header.Set("X-CloudScheduler", "true")
 		req.Header.Set("X-CloudScheduler-ScheduleTime", r.scheduled.UTC().Format(time.RFC3339))
@@ -315,8 +347,12 @@ type schedule struct {
 var retryWaits = []int{0, 5, 10, 20, 40}
 
 // play runs up to n attempts and reports whether one answered 200.
-func (s *schedule) play(ctx context.Context, n int) (bool, error) {
-	for i, wait := range retryWaits[:n] {
+func (s *schedule) play(ctx context.Context, n int) (bool, error) { return s.playFrom(ctx, 0, n) }
+
+// playFrom runs the schedule's attempts first to n-1 (each after its wait) and reports whether one answered 200.
+func (s *schedule) playFrom(ctx context.Context, first, n int) (bool, error) {
+	for i := first; i < n; i++ {
+		wait := retryWaits[i]
 		if i > 0 {
 			select {
 			case <-ctx.Done():
@@ -449,4 +485,13 @@ func Data(seed int64, cutoff time.Time, format string) demo.Data {
 		}
 	}
 	return d
+}
+
+// docMap gives a seeded document's fields by name.
+func docMap(doc any) map[string]any {
+	m := map[string]any{}
+	for _, e := range doc.(bson.D) {
+		m[e.Key] = e.Value
+	}
+	return m
 }

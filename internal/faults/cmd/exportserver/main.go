@@ -7,7 +7,10 @@
 //     stopped when it gets SIGCONT (an instance frozen past its lease, then thawed);
 //   - LEDGER_EXPORT_MARK, a file where it appends "crash POINT OFFSET" or "stop POINT OFFSET" just before it
 //     does either, so that the harness can prove the point was reached (a crash point a run never reaches leaves
-//     no line, and the harness fails the trial).
+//     no line, and the harness fails the trial);
+//   - LEDGER_EXPORT_CLOCK_SKEW, a duration added to the function's clock (function.Options.Now): an instance
+//     whose clock runs a lease ahead sees another attempt's lease expired while that attempt's own deadline, which
+//     runs on the real clock, has not passed, so a trial can reach what lies behind the deadline fence.
 //
 // The deployed function contains none of this: the archive leaves internal/faults out, and the function package
 // never reads these variables.
@@ -22,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,10 +55,7 @@ func run() error {
 	var stopOnce sync.Once
 	reached := func(p string, offset int64) {
 		if stop.matches(p, offset) {
-			stopOnce.Do(func() {
-				leaveMark(mark, "stop", p, offset)
-				_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
-			})
+			stopOnce.Do(func() { stopHere(mark, p, offset) })
 		}
 		if crash.matches(p, offset) {
 			leaveMark(mark, "crash", p, offset)
@@ -62,7 +63,15 @@ func run() error {
 			select {} // never return: the process is dying
 		}
 	}
-	h := function.New(os.Getenv, function.Options{Reached: reached})
+	opts := function.Options{Reached: reached}
+	if v := os.Getenv("LEDGER_EXPORT_CLOCK_SKEW"); v != "" {
+		skew, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("LEDGER_EXPORT_CLOCK_SKEW %q: %w", v, err)
+		}
+		opts.Now = func() time.Time { return time.Now().Add(skew) }
+	}
+	h := function.New(os.Getenv, opts)
 	if err := h.Err(); err != nil {
 		return err
 	}
@@ -73,6 +82,20 @@ func run() error {
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	srv := &http.Server{Handler: served(h), ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(ln)
+}
+
+// stopHere leaves the stop mark, stops the process with SIGSTOP and returns only once it has been continued. A
+// SIGSTOP sent to the process is taken by whichever thread the kernel picks: on a loaded machine that thread may
+// run only milliseconds later, while this goroutine would already go on with the run (it was seen marking entries
+// after its stop mark, while the harness edited them as if it were stopped). Waiting here for SIGCONT keeps the run
+// at its point whenever the stop lands.
+func stopHere(mark, p string, offset int64) {
+	cont := make(chan os.Signal, 1)
+	signal.Notify(cont, syscall.SIGCONT)
+	defer signal.Stop(cont)
+	leaveMark(mark, "stop", p, offset)
+	_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+	<-cont
 }
 
 // point is a parsed "POINT[:BYTES]"; the zero point matches nothing.
