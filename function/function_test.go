@@ -654,6 +654,25 @@ func (e *env) crash(die func(point string, offset int64) bool) {
 	}
 }
 
+// settled waits until the crashed instance has marked its failed entries. The crash ends the instance's upload
+// goroutine only, not its encoder, which a killed process would lose with it: past the crash point the whole file
+// fits in the upload's buffers, so the encoder reads on and marks its failures under its own generation. On
+// FerretDB, whose updates are not atomic per document as MongoDB's are, those late marks could race the retry's
+// claim and undo its takeover of an entry. failed is how many entries the batch fails.
+func (e *env) settled(failed int) {
+	e.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		n, err := e.db.Collection("exportqueues").CountDocuments(e.t.Context(), bson.D{{Key: "status", Value: "failed"}})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if n >= int64(failed) {
+			return
+		}
+	}
+	e.t.Fatalf("the crashed instance never marked its %d failed entries", failed)
+}
+
 // padded returns demo data whose lines carry long memos, so that a file spans many 256 KiB chunks with few
 // documents (FerretDB's updates are slow).
 func padded(journals, repeat int) demo.Data {
@@ -687,6 +706,7 @@ func TestResumeAfterCrashAt90Percent(t *testing.T) {
 		}
 		return false
 	})
+	e.settled(d.Invalid)
 
 	// Cloud Scheduler's retries get 409 until the dead instance's lease ends; the next one takes over.
 	e.clock.Set(e.clock.Now().Add(15 * time.Minute))
@@ -755,6 +775,7 @@ func TestResumeAt4MiBChunksAcrossSegments(t *testing.T) {
 		}
 		return false
 	})
+	e.settled(d.Invalid)
 	if crashedAt != 2*chunk {
 		t.Fatalf("crashed after %d bytes, want after the second 4 MiB chunk (%d)", crashedAt, 2*chunk)
 	}
