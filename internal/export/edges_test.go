@@ -339,6 +339,25 @@ func TestRepeatedMismatchIsStuckAndHealingGoesOn(t *testing.T) {
 	}
 }
 
+// freeze starts r's run of date and holds it at point, as an instance frozen there would be; thaw lets it go on
+// and returns the run's error.
+func freeze(r *export.Runner, date, point string) (thaw func() error) {
+	paused, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	r.Reached = func(p string, _ int64) {
+		if p == point {
+			once.Do(func() { close(paused); <-release })
+		}
+	}
+	res := make(chan error, 1)
+	go func() {
+		_, err := r.Run(context.Background(), export.Request{Date: date})
+		res <- err
+	}()
+	<-paused
+	return func() error { close(release); return <-res }
+}
+
 // oldGenerations reports every listed file as made by generation 1: what a file made before a lock was restarted
 // (or before generations were stamped) looks like to an attempt of a higher generation.
 type oldGenerations struct{ export.Drive }
@@ -363,26 +382,13 @@ func TestThawedAttemptTrashesNoFileItDidNotMake(t *testing.T) {
 	frozenNow := day0.Add(time.Minute)
 	frozen := w.runner(&frozenNow, &mu)
 	frozen.Drive = oldGenerations{w.store}
-	paused, thaw := make(chan struct{}), make(chan struct{})
-	frozen.Reached = func(point string, _ int64) {
-		if point == export.PointClaimed {
-			close(paused)
-			<-thaw
-		}
-	}
-	res := make(chan error, 1)
-	go func() {
-		_, err := frozen.Run(context.Background(), export.Request{Date: "2026-11-28"})
-		res <- err
-	}()
-	<-paused
+	thaw := freeze(frozen, "2026-11-28", export.PointClaimed)
 	newerNow := frozenNow.Add(2 * time.Hour)
 	rep, err := w.runner(&newerNow, &mu).Run(t.Context(), export.Request{Date: "2026-11-28"})
 	if err != nil || rep.Outcome != export.OutcomeExported {
 		t.Fatalf("newer Run() = %+v, %v", rep, err)
 	}
-	close(thaw)
-	err = <-res
+	err = thaw()
 	var e *export.Error
 	if !errors.As(err, &e) || e.Class != export.ClassLeaseLost {
 		t.Errorf("thawed Run() = %v, want lease lost", err)
@@ -412,27 +418,14 @@ func TestAbandonLeavesAFileTheNewerAttemptAdopts(t *testing.T) {
 	var mu sync.Mutex
 	frozenNow := day0.Add(time.Minute)
 	frozen := w.runner(&frozenNow, &mu)
-	paused, thaw := make(chan struct{}), make(chan struct{})
-	frozen.Reached = func(point string, _ int64) {
-		if point == export.PointUploaded {
-			close(paused)
-			<-thaw
-		}
-	}
-	res := make(chan error, 1)
-	go func() {
-		_, err := frozen.Run(context.Background(), export.Request{Date: "2026-11-28"})
-		res <- err
-	}()
-	<-paused
+	thaw := freeze(frozen, "2026-11-28", export.PointUploaded)
 	newerNow := frozenNow.Add(2 * time.Hour)
 	newer := w.runner(&newerNow, &mu)
 	var thawed error
 	newer.Reached = func(point string, _ int64) {
 		if point == export.PointUploaded {
 			// The newer attempt has adopted the frozen one's file and not recorded it yet: the frozen one thaws.
-			close(thaw)
-			thawed = <-res
+			thawed = thaw()
 		}
 	}
 	rep, err := newer.Run(t.Context(), export.Request{Date: "2026-11-28"})
