@@ -654,14 +654,16 @@ func (e *env) crash(die func(point string, offset int64) bool) {
 	}
 }
 
-// settled waits until the crashed instance has marked its failed entries. The crash ends the instance's upload
-// goroutine only, not its encoder, which a killed process would lose with it: past the crash point the whole file
-// fits in the upload's buffers, so the encoder reads on and marks its failures under its own generation. On
-// FerretDB, whose updates are not atomic per document as MongoDB's are, those late marks could race the retry's
-// claim and undo its takeover of an entry. failed is how many entries the batch fails.
+// settled waits until the crashed instance's encoder is done with the queue. The crash ends the instance's upload
+// goroutine only, not its encoder, which a killed process would lose with it: when the rest of the file fits in the
+// upload's buffers the encoder reads on and marks its failures (failed of them) under its own generation; when it
+// does not, it blocks for good on the pipe and marks nothing. On FerretDB, whose updates are not atomic per document
+// as MongoDB's are, late marks could race the retry's claim and undo its takeover of an entry. So: all failures
+// marked, or the count unchanged for five seconds (the encoder is blocked).
 func (e *env) settled(failed int) {
 	e.t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	last, since := int64(-1), time.Now()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		n, err := e.db.Collection("exportqueues").CountDocuments(e.t.Context(), bson.D{{Key: "status", Value: "failed"}})
 		if err != nil {
 			e.t.Fatal(err)
@@ -669,8 +671,13 @@ func (e *env) settled(failed int) {
 		if n >= int64(failed) {
 			return
 		}
+		if n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) >= 5*time.Second {
+			return
+		}
 	}
-	e.t.Fatalf("the crashed instance never marked its %d failed entries", failed)
+	e.t.Fatalf("the crashed instance's failure marks never settled (%d of %d)", last, failed)
 }
 
 // padded returns demo data whose lines carry long memos, so that a file spans many 256 KiB chunks with few
