@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"slices"
 	"strconv"
@@ -193,28 +191,9 @@ func (s *Server) handleUpdateMedia(w http.ResponseWriter, r *http.Request, info 
 	var meta, content []byte
 	mediaType := r.Header.Get("Content-Type")
 	if r.URL.Query().Get("uploadType") == "multipart" {
-		mt, params, err := mime.ParseMediaType(mediaType)
-		if err != nil || mt != "multipart/related" || params["boundary"] == "" {
-			writeError(w, errBadRequest("Bad content type. Please use multipart/related with a boundary."))
+		if meta, content, mediaType, ok = readMultipart(w, r); !ok {
 			return
 		}
-		mr := multipart.NewReader(r.Body, params["boundary"])
-		var parts [2][]byte
-		for i := range parts {
-			p, err := mr.NextRawPart()
-			if err != nil {
-				writeError(w, errBadRequest(fmt.Sprintf("Invalid multipart request with %d mime parts.", i)))
-				return
-			}
-			if parts[i], err = io.ReadAll(p); err != nil {
-				writeError(w, errBadRequest("drivefake: read multipart body: "+err.Error()))
-				return
-			}
-			if i == 1 {
-				mediaType = p.Header.Get("Content-Type")
-			}
-		}
-		meta, content = parts[0], parts[1]
 	} else {
 		var err error
 		if content, err = io.ReadAll(r.Body); err != nil {

@@ -574,34 +574,44 @@ func (s *Server) handleMultipart(w http.ResponseWriter, r *http.Request, info *r
 	if !ok {
 		return
 	}
+	rawMeta, media, mediaType, ok := readMultipart(w, r)
+	if !ok {
+		return
+	}
+	meta, apiErr := parseMeta(rawMeta)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	s.createAndWrite(w, r, meta, media, mediaType, mask)
+}
+
+// readMultipart reads a multipart/related body of two parts, JSON metadata then media, as Drive's multipart
+// upload sends it (files.create and files.update alike), with the media part's content type. On a malformed body
+// it writes Drive's error, and ok is false.
+func readMultipart(w http.ResponseWriter, r *http.Request) (meta, media []byte, mediaType string, ok bool) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/related" || params["boundary"] == "" {
 		writeError(w, errBadRequest("Bad content type. Please use multipart/related with a boundary."))
-		return
+		return nil, nil, "", false
 	}
 	mr := multipart.NewReader(r.Body, params["boundary"])
 	var parts [2][]byte
-	var mediaType string
 	for i := range parts {
 		p, err := mr.NextRawPart()
 		if err != nil {
 			writeError(w, errBadRequest(fmt.Sprintf("Invalid multipart request with %d mime parts.", i)))
-			return
+			return nil, nil, "", false
 		}
 		if parts[i], err = io.ReadAll(p); err != nil {
 			writeError(w, errBadRequest("drivefake: read multipart body: "+err.Error()))
-			return
+			return nil, nil, "", false
 		}
 		if i == 1 {
 			mediaType = p.Header.Get("Content-Type")
 		}
 	}
-	meta, apiErr := parseMeta(parts[0])
-	if apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	s.createAndWrite(w, r, meta, parts[1], mediaType, mask)
+	return parts[0], parts[1], mediaType, true
 }
 
 // handleMedia creates an untitled file from the request body:
