@@ -81,10 +81,7 @@ func TestOwnDateWaitsWhileHealingFailsOnAnOutage(t *testing.T) {
 	mu.Lock()
 	now = now.Add(5 * time.Minute)
 	mu.Unlock()
-	rep, err = r.Run(t.Context(), export.Request{Date: names[2]})
-	if err != nil || rep.Outcome != export.OutcomeExported {
-		t.Fatalf("retry of day 3 = %+v, %v; want exported", rep, err)
-	}
+	rep = mustExport(t, r, names[2], "retry of day 3")
 	w.checkOwnFiles(want)
 }
 
@@ -146,10 +143,7 @@ func TestLateArrivalIsListedWithItsOwnDate(t *testing.T) {
 	mu.Lock()
 	now = day0.AddDate(0, 0, 1).Add(time.Minute)
 	mu.Unlock()
-	rep, err := r.Run(t.Context(), export.Request{Date: "2026-11-29"})
-	if err != nil || rep.Outcome != export.OutcomeExported {
-		t.Fatalf("day 2 = %+v, %v", rep, err)
-	}
+	rep := mustExport(t, r, "2026-11-29", "day 2")
 	s := rep.Summary
 	lateID := idHex(late.Queue[0])
 	if s.EntriesExported != 3 || s.EntriesLate != 1 || len(s.Late) != 1 || s.Late[0].EntryID != lateID || s.Late[0].Date != "2026-11-28" {
@@ -239,10 +233,7 @@ func TestAppChangesEntriesUnderTheMarks(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	rep, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
-	if err != nil || rep.Outcome != export.OutcomeExported {
-		t.Fatalf("Run() while the app changes entries = %+v, %v; want exported", rep, err)
-	}
+	mustExport(t, r, "2026-11-28", "Run() while the app changes entries")
 	if requeued == nil {
 		t.Fatal("the app's change never ran")
 	}
@@ -322,10 +313,7 @@ func TestRepeatedMismatchIsStuckAndHealingGoesOn(t *testing.T) {
 	mu.Lock()
 	now = days[2].Add(time.Minute)
 	mu.Unlock()
-	rep, err := r.Run(t.Context(), export.Request{Date: names[2]})
-	if err != nil || rep.Outcome != export.OutcomeExported {
-		t.Fatalf("day 3 = %+v, %v; want exported", rep, err)
-	}
+	rep := mustExport(t, r, names[2], "day 3")
 	if !slices.Equal(rep.Stuck.Failing, names[:1]) {
 		t.Errorf("stuck = %+v, want day 1 failing", rep.Stuck)
 	}
@@ -337,6 +325,16 @@ func TestRepeatedMismatchIsStuckAndHealingGoesOn(t *testing.T) {
 	if files := w.liveFiles(names[0]); len(files) != 0 {
 		t.Errorf("day 1 has %d live files, want none", len(files))
 	}
+}
+
+// mustExport runs date with r and stops the test unless it ends exported; what names the run in the message.
+func mustExport(t *testing.T, r *export.Runner, date, what string) export.Report {
+	t.Helper()
+	rep, err := r.Run(t.Context(), export.Request{Date: date})
+	if err != nil || rep.Outcome != export.OutcomeExported {
+		t.Fatalf("%s = %+v, %v; want exported", what, rep, err)
+	}
+	return rep
 }
 
 // freeze starts r's run of date and holds it at point, as an instance frozen there would be; thaw lets it go on
@@ -384,11 +382,8 @@ func TestThawedAttemptTrashesNoFileItDidNotMake(t *testing.T) {
 	frozen.Drive = oldGenerations{w.store}
 	thaw := freeze(frozen, "2026-11-28", export.PointClaimed)
 	newerNow := frozenNow.Add(2 * time.Hour)
-	rep, err := w.runner(&newerNow, &mu).Run(t.Context(), export.Request{Date: "2026-11-28"})
-	if err != nil || rep.Outcome != export.OutcomeExported {
-		t.Fatalf("newer Run() = %+v, %v", rep, err)
-	}
-	err = thaw()
+	rep := mustExport(t, w.runner(&newerNow, &mu), "2026-11-28", "newer Run()")
+	err := thaw()
 	var e *export.Error
 	if !errors.As(err, &e) || e.Class != export.ClassLeaseLost {
 		t.Errorf("thawed Run() = %v, want lease lost", err)
@@ -428,10 +423,7 @@ func TestAbandonLeavesAFileTheNewerAttemptAdopts(t *testing.T) {
 			thawed = thaw()
 		}
 	}
-	rep, err := newer.Run(t.Context(), export.Request{Date: "2026-11-28"})
-	if err != nil || rep.Outcome != export.OutcomeExported {
-		t.Fatalf("newer Run() = %+v, %v", rep, err)
-	}
+	rep := mustExport(t, newer, "2026-11-28", "newer Run()")
 	if all := w.fake.Files(); len(all) != 1 {
 		t.Fatalf("Drive holds %d files, want the one the newer attempt adopted (no new upload)", len(all))
 	}
@@ -576,26 +568,15 @@ func TestRequeuedCompletedEntryIsNotExportedTwice(t *testing.T) {
 	var mu sync.Mutex
 	now := day0.Add(time.Minute)
 	r := w.runner(&now, &mu)
-	first, err := r.Run(t.Context(), export.Request{Date: "2026-11-28"})
-	if err != nil || first.Outcome != export.OutcomeExported {
-		t.Fatalf("day 1 = %+v, %v", first, err)
-	}
-	var id any
-	for _, e := range d.Queue[0].(bson.D) {
-		if e.Key == "_id" {
-			id = e.Value
-		}
-	}
+	first := mustExport(t, r, "2026-11-28", "day 1")
+	id := idOf(d.Queue[0])
 	if _, err := w.db.Collection("q").UpdateByID(t.Context(), id, bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "queued"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	now = day0.AddDate(0, 0, 1).Add(time.Minute)
 	mu.Unlock()
-	rep, err := r.Run(t.Context(), export.Request{Date: "2026-11-29"})
-	if err != nil || rep.Outcome != export.OutcomeExported {
-		t.Fatalf("day 2 = %+v, %v", rep, err)
-	}
+	rep := mustExport(t, r, "2026-11-29", "day 2")
 	s := rep.Summary
 	want := "journal already exported in " + first.Summary.FileName + " of 2026-11-28"
 	if s.EntriesExported != 0 || s.EntriesFailed != 1 || len(s.Failures) != 1 || s.Failures[0].Reason != want {

@@ -465,14 +465,20 @@ func (w *world) checkOwnFiles(want map[string][]string) {
 }
 
 func idHex(q any) string {
-	for _, e := range q.(bson.D) {
-		if e.Key == "_id" {
-			if s, ok := e.Value.(interface{ Hex() string }); ok {
-				return s.Hex()
-			}
-		}
+	if s, ok := idOf(q).(interface{ Hex() string }); ok {
+		return s.Hex()
 	}
 	return ""
+}
+
+// idOf returns the _id of a seeded queue document, with its own type.
+func idOf(q any) any {
+	for _, e := range q.(bson.D) {
+		if e.Key == "_id" {
+			return e.Value
+		}
+	}
+	return nil
 }
 
 func reasons(fs []export.Failure) []string {
