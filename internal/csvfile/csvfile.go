@@ -565,4 +565,4 @@ func utf16Len(s string) int {
 
 // Failed does nothing: a CSV file holds only the exported rows; the failures are in the run's summary. It makes
 // Writer an export.Encoder.
-func (w *Writer) Failed(entryID, journalID, reason string) {}
+func (w *Writer) Failed(entryID, journalID, reason string, j ledger.Journal) {}

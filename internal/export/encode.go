@@ -54,7 +54,7 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, re
 			}
 			if err != nil {
 				f := Failure{EntryID: e.ID, JournalID: e.JournalID, Reason: err.Error(), Key: e.Key}
-				enc.Failed(f.EntryID, f.JournalID, f.Reason)
+				enc.Failed(f.EntryID, f.JournalID, f.Reason, e.Journal)
 				s.EntriesFailed++
 				if len(s.Failures) < MaxListedFailures {
 					s.Failures = append(s.Failures, f)

@@ -12,8 +12,10 @@ import (
 type Encoder interface {
 	// WriteJournal writes the rows of one exported entry's journal.
 	WriteJournal(batchDate, entryID string, j ledger.Journal) error
-	// Failed tells the encoder about an entry that is not exported, and why; a format with a summary lists it.
-	Failed(entryID, journalID, reason string)
+	// Failed tells the encoder about an entry that is not exported, and why; a format with a summary lists it. j is
+	// the entry's journal as far as it was read: whole for a journal that does not balance or that the layout
+	// rejects, partly or not at all (the zero Journal) for one that could not be read.
+	Failed(entryID, journalID, reason string, j ledger.Journal)
 	// Close finishes the file (a summary, the archive's directory) and flushes it.
 	Close() error
 	// Rows reports how many line rows were written, headers not counted.

@@ -34,7 +34,7 @@ func (r *recorder) WriteJournal(date, entryID string, j ledger.Journal) error {
 	_, err := fmt.Fprintf(r.w, "journal %s %s %s\n", date, entryID, j.ID)
 	return err
 }
-func (r *recorder) Failed(entryID, journalID, reason string) {
+func (r *recorder) Failed(entryID, journalID, reason string, _ ledger.Journal) {
 	fmt.Fprintf(r.w, "failed %s %s %s\n", entryID, journalID, reason)
 }
 func (r *recorder) Close() error { _, err := io.WriteString(r.w, "close\n"); return err }

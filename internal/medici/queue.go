@@ -529,14 +529,18 @@ func (a *assembler) line(raw bson.Raw) {
 }
 
 // join adds a line, mapped with its journal's id and the mapper's error, as line does; the journals must all be in.
+// A failed journal keeps its well-formed lines too, whatever order the lines come in, so that its failure can be
+// listed with the accounts and amounts that were read (the same on every attempt).
 func (a *assembler) join(jid string, line ledger.Line, err error) {
 	i, ok := a.byID[jid]
-	if !ok || a.journals[i].err != nil {
+	if !ok {
 		return
 	}
 	lu := &a.journals[i]
 	if err != nil {
-		lu.err = err
+		if lu.err == nil {
+			lu.err = err
+		}
 		return
 	}
 	// Medici copies the journal's memo and book into every line: the line keeps the journal's copy, so that a page
@@ -576,7 +580,8 @@ func (a *assembler) finish() []export.Entry {
 		case !ok:
 			e.Err = ledger.ErrNotFound
 		case a.journals[k].err != nil:
-			e.Err = a.journals[k].err
+			// The journal as far as it was read goes with the error, for a summary that lists the failure.
+			e.Err, e.Journal = a.journals[k].err, a.journals[k].journal
 		default:
 			e.Journal = a.journals[k].journal
 		}

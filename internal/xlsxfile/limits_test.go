@@ -94,7 +94,7 @@ func TestFailureListCap(t *testing.T) {
 	var buf bytes.Buffer
 	w := xlsxfile.NewWriter(&buf, xlsxfile.Options{Location: bkk, Date: "2026-11-28"})
 	for i := range 10001 {
-		w.Failed(fmt.Sprintf("e%d", i), "", "journal not found")
+		w.Failed(fmt.Sprintf("e%d", i), "", "journal not found", ledger.Journal{})
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func TestFailureListCap(t *testing.T) {
 	var last string
 	for _, r := range sum.Rows {
 		c := byColumn(r.Cells)
-		if c["C"].text() == "journal not found" {
+		if c["H"].text() == "journal not found" {
 			listed++
 		}
 		last = c["A"].text()

@@ -9,78 +9,118 @@ import (
 	"github.com/siamledger/ledger-export/internal/ledger"
 )
 
-// summary writes the last sheet: the date's totals, where the rows are, and the failed entries with their
-// reasons. Like every byte of the file it depends only on what the calls said.
+// summary writes the last sheet: the date's figures, where the rows are, the totals per account, and the failed
+// entries with what could be read of their journals. Like every byte of the file it depends only on what the calls
+// said. Its words are in Options.Language; numbers and dates are cells with the file's number formats.
 func (w *Writer) summary() {
 	n := len(w.sheets) + 1
 	if !w.member(fmt.Sprintf("xl/worksheets/sheet%d.xml", n)) {
 		return
 	}
-	w.cols = []string{"A", "B", "C"}
-	w.write([]byte(sheetHead + `<sheetFormatPr defaultRowHeight="15"/><cols><col min="1" max="1" width="28" customWidth="1"/><col min="2" max="2" width="30" customWidth="1"/><col min="3" max="3" width="80" customWidth="1"/></cols><sheetData>`))
+	lb := labelsFor(w.opts.Language)
+	w.cols = []string{"A", "B", "C", "D", "E", "F", "G", "H"}
+	b := append(w.row[:0], sheetHead+`<sheetFormatPr defaultRowHeight="15"/><cols>`...)
+	for i, width := range []int{34, 26, 20, 30, 30, 18, 18, 70} {
+		b = fmt.Appendf(b, `<col min="%d" max="%d" width="%d" customWidth="1"/>`, i+1, i+1, width)
+	}
+	w.write(append(b, `</cols><sheetData>`...))
 	w.sheetRow = 0
-	line := func(cells ...func(b []byte, col int) []byte) {
+	type cellFunc = func(b []byte, col int) []byte
+	line := func(cells ...cellFunc) {
 		w.sheetRow++
 		b := w.startRow(w.row[:0])
 		for i, c := range cells {
-			b = c(b, i)
+			if c != nil {
+				b = c(b, i)
+			}
 		}
 		w.row = append(b, `</row>`...)
 		w.write(w.row)
 	}
-	text := func(s string, style byte) func([]byte, int) []byte {
+	text := func(s string, style byte) cellFunc {
 		return func(b []byte, col int) []byte { return w.text(b, col, s, style) }
 	}
-	number := func(v int64) func([]byte, int) []byte {
+	head := func(s string) cellFunc { return text(s, styleHeader) }
+	number := func(v int64) cellFunc {
 		return func(b []byte, col int) []byte {
 			return append(strconv.AppendInt(append(w.ref(b, col), `><v>`...), v, 10), `</v></c>`...)
 		}
 	}
-	money := func(s ledger.Sum) func([]byte, int) []byte {
+	money := func(s ledger.Sum) cellFunc {
 		return func(b []byte, col int) []byte {
 			return append(append(append(w.ref(b, col), ` s="2"><v>`...), s.String()...), `</v></c>`...)
 		}
 	}
-	line(text("Ledger export summary", styleTitle))
-	line(text("Batch date", styleHeader), text(w.opts.Date, styleText))
+	line(text(lb.title, styleTitle))
+	line(head(lb.batchDate), func(b []byte, col int) []byte { return w.date(b, col, w.opts.Date) })
 	exported := w.journals
 	if w.imp != nil {
 		exported = w.imp.Entries() // summary journals and left-out voids are not one journal an entry
 	}
-	line(text("Entries exported", styleHeader), number(exported))
-	line(text("Entries failed", styleHeader), number(w.failed))
-	line(text("Rows", styleHeader), number(w.rows))
-	line(text("Debit total", styleHeader), money(w.totals.Debit))
-	line(text("Credit total", styleHeader), money(w.totals.Credit))
+	line(head(lb.exported), number(exported))
+	line(head(lb.failed), number(w.failed))
+	line(head(lb.rows), number(w.rows))
+	line(head(lb.debitTotal), money(w.totals.Debit))
+	line(head(lb.creditTotal), money(w.totals.Credit))
 	names := make([]string, len(w.sheets))
 	for i, s := range w.sheets {
 		names[i] = s.name
 	}
-	where := "All rows are on the sheet Entries."
+	where := lb.allOnEntries
 	if len(w.sheets) > 1 {
-		where = fmt.Sprintf("The rows are on the sheets %s: a sheet holds at most %s rows, so the rows continue on the next sheet, with the header repeated.",
-			strings.Join(names, ", "), thousands(int64(w.opts.SheetRows)))
+		where = fmt.Sprintf(lb.continued, strings.Join(names, ", "), thousands(int64(w.opts.SheetRows)))
 	}
-	line(text("Sheets", styleHeader), text(where, styleText))
+	line(head(lb.sheets), text(where, styleText))
+
 	w.sheetRow++ // an empty row
-	line(text("Failed entry", styleHeader), text("Journal", styleHeader), text("Reason", styleHeader))
+	t := &w.accounts
+	t.finish()
+	line(text(lb.accountsTitle, styleHeader))
+	line(head(lb.account), head(lb.debit), head(lb.credit), head(lb.net), head(lb.voidDebit), head(lb.voidCredit))
+	sums := func(label string, s accountSum) {
+		line(text(label, styleText), money(s.debit), money(s.credit), money(s.net), money(s.voidDebit), money(s.voidCredit))
+	}
+	accounts := t.names()
+	if len(accounts) == 0 && !t.hasOther {
+		line(text(lb.noAccounts, styleText))
+	}
+	for _, a := range accounts {
+		sums(a, *t.byName[a])
+	}
+	if t.hasOther {
+		sums(lb.other, t.other)
+	}
+	sums(lb.total, t.total)
+
+	w.sheetRow++ // an empty row
+	line(head(lb.failedEntry), head(lb.journal), head(lb.date), head(lb.memo), head(lb.accounts), head(lb.debit), head(lb.credit), head(lb.reason))
 	if w.failed == 0 {
-		line(text("No entry failed.", styleText))
+		line(text(lb.noneFailed, styleText))
 	}
 	for _, f := range w.failures {
-		line(text(f.entryID, styleText), text(f.journalID, styleText), text(f.reason, styleText))
+		var at, debit, credit cellFunc
+		if !f.at.IsZero() {
+			at = func(b []byte, col int) []byte {
+				return append(w.serial(append(w.ref(b, col), ` s="3"><v>`...), f.at), `</v></c>`...)
+			}
+		}
+		if f.lines {
+			debit, credit = money(f.debit), money(f.credit)
+		}
+		line(text(f.entryID, styleText), text(f.journalID, styleText), at, text(f.memo, styleText),
+			text(f.accounts, styleText), debit, credit, text(f.reason, styleText))
 	}
 	if more := w.failed - int64(len(w.failures)); more > 0 {
-		line(text(fmt.Sprintf("… and %s more failed entries, not listed here.", thousands(more)), styleText))
+		line(text(fmt.Sprintf(lb.more, thousands(more)), styleText))
 	}
 	if w.imp != nil && w.opts.Layout.NetsVoids() {
 		w.sheetRow++ // an empty row
 		v := w.imp.VoidedTotals()
-		line(text("Voided, left out: debit", styleHeader), money(v.Debit))
-		line(text("Voided, left out: credit", styleHeader), money(v.Credit))
-		line(text("Left out entry", styleHeader), text("Journal", styleHeader), text("Why", styleHeader))
+		line(head(lb.voidLeftDebit), money(v.Debit))
+		line(head(lb.voidLeftCredit), money(v.Credit))
+		line(head(lb.leftOutEntry), head(lb.journal), head(lb.why))
 		if len(w.imp.LeftOut()) == 0 {
-			line(text("No voided journal was left out.", styleText))
+			line(text(lb.noneLeftOut, styleText))
 		}
 		for _, o := range w.imp.LeftOut() {
 			line(text(o.EntryID, styleText), text(o.JournalID, styleText), text(o.Reason, styleText))
@@ -142,17 +182,20 @@ func (w *Writer) parts() {
 // stylesXML is the style sheet: the cellXfs indexed by the style constants.
 func (w *Writer) stylesXML() string {
 	return xmlHead + `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
-		`<numFmts count="2"><numFmt numFmtId="164" formatCode="#,##0.00"/><numFmt numFmtId="165" formatCode="` + html.EscapeString(w.opts.Layout.ExcelDateFormat()) + `"/></numFmts>` +
+		`<numFmts count="4"><numFmt numFmtId="164" formatCode="#,##0.00"/><numFmt numFmtId="165" formatCode="` + html.EscapeString(w.opts.Layout.ExcelDateFormat()) + `"/>` +
+		`<numFmt numFmtId="166" formatCode="yyyy-mm-dd"/><numFmt numFmtId="167" formatCode="&quot;TRUE&quot;;&quot;TRUE&quot;;&quot;FALSE&quot;"/></numFmts>` +
 		`<fonts count="3"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font><font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font><font><b/><sz val="14"/><name val="Calibri"/><family val="2"/></font></fonts>` +
 		`<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>` +
 		`<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
 		`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
-		`<cellXfs count="6">` +
+		`<cellXfs count="8">` +
 		`<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` + // styleDefault
 		`<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>` + // styleHeader
 		`<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` + // styleMoney
 		`<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` + // styleTime
 		`<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` + // styleText
 		`<xf numFmtId="49" fontId="2" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>` + // styleTitle
+		`<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` + // styleDate
+		`<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` + // styleBool
 		`</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`
 }

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,9 @@ type Options struct {
 	Date     string         // the batch date, shown on the summary sheet
 	// SheetRows is the most rows a sheet holds, header included; 0 means MaxRows. Tests set it small.
 	SheetRows int
+	// Language is the Summary sheet's language: "th" (Thai) or "en" (English); empty or any other value means
+	// English. The entry sheets' headers stay the layout's, whatever the language: an import reads them.
+	Language string
 }
 
 // Style indexes in styles.xml's cellXfs.
@@ -58,6 +62,8 @@ const (
 	styleTime    // the layout's date-time format
 	styleText    // @: text stays text when edited
 	styleTitle   // bold, larger
+	styleDate    // yyyy-mm-dd: batch_date
+	styleBool    // "TRUE";"TRUE";"FALSE": a boolean shows TRUE or FALSE even where a reader takes it as 1 or 0
 )
 
 // modified is every archive member's time: fixed, so the same rows make the same bytes.
@@ -80,8 +86,11 @@ type Writer struct {
 	truncated int64
 	failures  []failure
 	failed    int64
-	when      []byte   // the last posted_at written, as a serial number
-	last      []cached // per column, the last text cell written
+	accounts  accountTotals // the day's movement per account, for the summary
+	day       []byte        // the last batch date written as a date cell: its serial number
+	dayOf     string        // the batch date day holds the serial of; "" when it is not a date
+	when      []byte        // the last posted_at written, as a serial number
+	last      []cached      // per column, the last text cell written
 	whenAt    time.Time
 	closed    bool
 	err       error
@@ -101,7 +110,14 @@ type sheet struct {
 	rows int // header included
 }
 
-type failure struct{ entryID, journalID, reason string }
+// failure is a failed entry as the summary lists it: its ids and reason, and what could be read of its journal.
+type failure struct {
+	entryID, journalID, reason string
+	at                         time.Time // posted_at; zero when it could not be read
+	memo, accounts             string
+	debit, credit              ledger.Sum
+	lines                      bool // some line was read: debit and credit are its sums
+}
 
 // NewWriter starts the workbook on w: the first entry sheet and its header row.
 func NewWriter(w io.Writer, opts Options) *Writer {
@@ -114,7 +130,7 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	if opts.SheetRows <= 1 || opts.SheetRows > MaxRows {
 		opts.SheetRows = MaxRows
 	}
-	xw := &Writer{zw: zip.NewWriter(w), opts: opts, row: make([]byte, 0, 4096)}
+	xw := &Writer{zw: zip.NewWriter(w), opts: opts, row: make([]byte, 0, 4096), accounts: newAccountTotals()}
 	// A fixed level, so the same rows always compress to the same bytes. klauspost/compress's deflate (already in
 	// the module graph) at BestSpeed is about twice as fast as compress/flate's, which spent most of the
 	// workbook's encoding time (README.md).
@@ -129,8 +145,13 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 			s = styleMoney
 		case layout.KindTime:
 			s = styleTime
-		case layout.KindBool, layout.KindMeta:
+		case layout.KindBool:
+			s = styleBool
+		case layout.KindMeta:
 			s = styleDefault
+		}
+		if c.Field == layout.BatchDate {
+			s = styleDate
 		}
 		xw.styles = append(xw.styles, s)
 	}
@@ -245,9 +266,12 @@ func (w *Writer) WriteJournal(batchDate, entryID string, j ledger.Journal) error
 			}
 			return err
 		}
-		return nil
+	} else if err := w.writeRows(batchDate, entryID, j, nil); err != nil {
+		return err
 	}
-	return w.writeRows(batchDate, entryID, j, nil)
+	// The entry's own journal, whatever the layout made of it (a summary journal's line, a voided pair left out).
+	w.accounts.add(j)
+	return nil
 }
 
 // writeRows writes one row per line of j; maps holds each line's account map row, or is nil.
@@ -270,6 +294,10 @@ func (w *Writer) writeRows(batchDate, entryID string, j ledger.Journal, maps []l
 		for k, c := range w.opts.Layout.Columns {
 			switch c.Kind() {
 			case layout.KindText, layout.KindConst:
+				if c.Field == layout.BatchDate {
+					b = w.date(b, k, batchDate)
+					continue
+				}
 				b = w.column(b, k, c.Text(r))
 			case layout.KindMoney:
 				a := c.Money(r)
@@ -282,7 +310,8 @@ func (w *Writer) writeRows(batchDate, entryID string, j ledger.Journal, maps []l
 				b = append(w.ref(b, k), ` s="3"><v>`...)
 				b = append(w.serial(b, c.Time(r)), `</v></c>`...)
 			case layout.KindBool:
-				b = append(w.ref(b, k), ` t="b"><v>`...)
+				// Every row has the cell, TRUE or FALSE: a line without the field is false, never an empty cell.
+				b = append(w.ref(b, k), ` s="7" t="b"><v>`...)
 				if c.Bool(r) {
 					b = append(b, '1')
 				} else {
@@ -327,6 +356,25 @@ func (w *Writer) serial(b []byte, t time.Time) []byte {
 		w.whenAt = t
 	}
 	return append(b, w.when...)
+}
+
+// date appends the batch date (YYYY-MM-DD) as a date cell in column col: its Excel serial, a whole number of days
+// since 1899-12-30, exact, with the yyyy-mm-dd format. A text that is not such a date is written as text.
+func (w *Writer) date(b []byte, col int, s string) []byte {
+	if s != w.dayOf || w.day == nil {
+		w.dayOf, w.day = s, w.day[:0]
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil || len(s) != len(time.DateOnly) {
+			w.dayOf = ""
+		} else {
+			w.day = strconv.AppendInt(w.day, (d.Unix()-excelEpoch.Unix())/86400, 10)
+		}
+	}
+	if w.dayOf == "" {
+		return w.text(b, col, s, styleText)
+	}
+	b = append(w.ref(b, col), ` s="6"><v>`...)
+	return append(append(b, w.day...), `</v></c>`...)
 }
 
 // column appends the text cell s in data column col. Cells repeat down a journal and the file (the batch date, the
@@ -437,12 +485,41 @@ func isEscapeSequence(s string) bool {
 	return true
 }
 
-// Failed records an entry that is not exported, for the summary sheet.
-func (w *Writer) Failed(entryID, journalID, reason string) {
+// Failed records an entry that is not exported, for the summary sheet: its ids, the reason, and what j holds of
+// its journal (posted_at, memo, accounts, debit and credit sums; blank where nothing was read).
+func (w *Writer) Failed(entryID, journalID, reason string, j ledger.Journal) {
 	w.failed++
-	if len(w.failures) < MaxListedFailures {
-		w.failures = append(w.failures, failure{entryID, journalID, reason})
+	if len(w.failures) >= MaxListedFailures {
+		return
 	}
+	f := failure{entryID: entryID, journalID: journalID, reason: reason, at: j.PostedAt, memo: j.Memo}
+	var accounts []string
+	for _, l := range j.Lines {
+		if f.at.IsZero() {
+			f.at = l.PostedAt
+		}
+		if f.memo == "" {
+			f.memo = l.Memo
+		}
+		if l.Account != "" && !slices.Contains(accounts, l.Account) {
+			accounts = append(accounts, l.Account)
+		}
+		f.debit, f.credit, f.lines = f.debit.Add(l.Debit), f.credit.Add(l.Credit), true
+	}
+	// Up to 10,000 failures are kept until the summary: a memo or an account list is kept to maxListed runes.
+	f.memo, f.accounts = shorten(f.memo), shorten(strings.Join(accounts, ", "))
+	w.failures = append(w.failures, f)
+}
+
+// maxListed is the most runes of a failed entry's memo or account list the summary shows.
+const maxListed = 500
+
+// shorten cuts s to maxListed runes, marking the cut with an ellipsis.
+func shorten(s string) string {
+	if utf8.RuneCountInString(s) <= maxListed {
+		return s
+	}
+	return string([]rune(s)[:maxListed-1]) + "…"
 }
 
 // Rows reports how many line rows were written, headers not counted.

@@ -33,6 +33,7 @@ import (
 //     "0012", "(100)", "1e5" and "12/11/2026" stay text;
 //   - every amount is a number with the exact value, with the #,##0.00 format;
 //   - posted_at is a date-time equal to the source instant in the zone;
+//   - batch_date is a date (the batch date, with the yyyy-mm-dd format);
 //   - voided is a boolean, the numeric meta column a number.
 //
 // It returns the problems found.
@@ -49,7 +50,7 @@ func checkXLSX(bin, python, dir string, payloads []csvtest.Payload, journals []l
 			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
 	}
-	w.Failed("e999", "j999", "journal not found")
+	w.Failed("e999", "j999", "journal not found", ledger.Journal{})
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
@@ -293,7 +294,12 @@ func (c *typedChecker) check(rows [][]Cell) {
 		if x := cell(colVoided); x.Type != "boolean" || !strings.EqualFold(x.Text, voided) {
 			c.fail("row %d voided is %s %q, want the boolean %s", r+1, x.Type, x.Text, voided)
 		}
-		texts := map[int]string{colBatchDate: "2026-11-28", colEntryID: fmt.Sprintf("e%03d", i+1), colJournalID: c.journals[i].ID, colBook: "main"}
+		if x := cell(colBatchDate); x.Type != "date" || !strings.HasPrefix(x.Date, "2026-11-28") || strings.Trim(strings.TrimPrefix(x.Date, "2026-11-28"), "T0:.") != "" {
+			c.fail("row %d batch_date is %s %q %q, want the date 2026-11-28", r+1, x.Type, x.Date, x.Text)
+		} else if c.reader == "openpyxl" && x.Format != "yyyy-mm-dd" {
+			c.fail("row %d batch_date has the number format %q, want yyyy-mm-dd", r+1, x.Format)
+		}
+		texts := map[int]string{colEntryID: fmt.Sprintf("e%03d", i+1), colJournalID: c.journals[i].ID, colBook: "main"}
 		if (r-1)%2 == 0 {
 			texts[colAccount], texts[colMemo], texts[colRef] = p.Value, p.Value, p.Value
 		} else {
