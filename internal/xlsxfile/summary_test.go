@@ -302,3 +302,18 @@ func TestSummaryInThai(t *testing.T) {
 		t.Errorf("the summaries' numbers differ between English and Thai:\n%s\n%s", a, b)
 	}
 }
+
+// TestFailedEntryTextsShortened: a failed entry's memo and account list are kept to 500 characters, the cut marked
+// with an ellipsis, since up to 10,000 failures wait in memory until the summary is written. Fails if a memo is
+// kept whole (32,767 characters each would hold hundreds of MiB) or cut one character off the limit.
+func TestFailedEntryTextsShortened(t *testing.T) {
+	long := strings.Repeat("ค", 600)
+	j := ledger.Journal{ID: "j1", Memo: long, LineCount: -1, Lines: []ledger.Line{{ID: "l", Account: long, Debit: 1}}}
+	bk := writeFailed(t, xlsxfile.Options{Location: bkk, Date: "2026-11-28"}, nil, failedEntry{"e1", "j1", "journal does not balance", j})
+	rows := bk.sheets[len(bk.sheets)-1].Rows
+	c := byColumn(rows[len(rows)-1].Cells)
+	want := strings.Repeat("ค", 499) + "…"
+	if c["D"].text() != want || c["E"].text() != want {
+		t.Errorf("memo %d and accounts %d characters, want both %d ending in …", len([]rune(c["D"].text())), len([]rune(c["E"].text())), 500)
+	}
+}
