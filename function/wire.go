@@ -155,6 +155,7 @@ func notifier(cfg config.Config, o Options, log *slog.Logger, tel *observability
 	}
 	return &notify.Notifier{
 		URL: cfg.NotifyWebhookURL, Client: &http.Client{Timeout: cfg.CallTimeout}, Recorder: locker, Logger: log, Now: o.Now,
+		Language: cfg.Language,
 		Failed: func(ctx context.Context, kind string) {
 			failed.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", kind)))
 		},
@@ -164,7 +165,7 @@ func notifier(cfg config.Config, o Options, log *slog.Logger, tel *observability
 // format is the file's kind: the CSV (the default) or the streamed XLSX workbook, each from its own package.
 func format(cfg config.Config) export.Format {
 	if cfg.OutputFormat == "xlsx" {
-		return xlsxfile.Format(xlsxfile.Options{Layout: cfg.Layout, Location: cfg.Location})
+		return xlsxfile.Format(xlsxfile.Options{Layout: cfg.Layout, Location: cfg.Location, Language: cfg.Language})
 	}
 	return csvfile.Format(csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard, Layout: cfg.Layout})
 }

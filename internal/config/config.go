@@ -57,6 +57,9 @@ type Config struct {
 	Telemetry string
 	// NotifyWebhookURL is the incoming webhook that hears of each date's file (optional). Secret: never log it.
 	NotifyWebhookURL string
+	// Language is the accountant's language, "th" or "en": the delivery notice's text and the XLSX Summary sheet's
+	// words. Thai by default: the accountant who reads them is Thai. The file's column headers stay the layout's.
+	Language string
 }
 
 // Variable describes one environment variable, for the README table and for error messages.
@@ -90,6 +93,7 @@ var Variables = []Variable{
 	{"CSV_FORMULA_GUARD", "true", "prefix text cells that start like a formula with an apostrophe"},
 	{"OUTPUT_FORMAT", "csv", "the file's format: csv, or xlsx (typed cells, every text exact, a summary sheet; PREFIX_YYYY-MM-DD.xlsx)"},
 	{"LAYOUT", "default", "the file's columns: default (today's columns), an accounting package's journal import as a preset with its account map ({\"preset\":\"xero-manual-journal\",\"accountMap\":\"map.csv\"}; presets xero-manual-journal, quickbooks-journal-entry), or a JSON layout; see internal/layout/README.md"},
+	{"LANGUAGE", "th", "the accountant's language for the delivery notice and the XLSX Summary sheet: th (Thai) or en (English); the data columns' headers stay the layout's"},
 	{"NOTIFY_WEBHOOK_URL", "", "optional, secret (Secret Manager): a Google Chat incoming webhook (or a Slack one, hooks.slack.com) that gets one message when a date's file is in Drive, or will be late; see internal/notify/README.md"},
 	{"HEALTH_WINDOW", "26h", "GET /health answers 503 when no export succeeded within this window"},
 	{"BACKFILL_WINDOW", "1488h", "oldest batch date a request may name, counted back from today (62 days)"},
@@ -139,6 +143,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BackfillWindow:         r.duration("BACKFILL_WINDOW", "1488h"),
 		CallTimeout:            r.duration("CALL_TIMEOUT", "60s"),
 		Telemetry:              r.str("TELEMETRY", "auto"),
+		Language:               r.str("LANGUAGE", "th"),
 	}
 
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
@@ -210,6 +215,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.OutputFormat != "csv" && c.OutputFormat != "xlsx" {
 		r.fail("OUTPUT_FORMAT", fmt.Sprintf("%q is not csv or xlsx", c.OutputFormat))
+	}
+	if c.Language != "th" && c.Language != "en" {
+		r.fail("LANGUAGE", fmt.Sprintf("%q is not th (Thai) or en (English)", c.Language))
 	}
 	if c.HealthWindow < time.Hour {
 		r.fail("HEALTH_WINDOW", "must be at least 1h")

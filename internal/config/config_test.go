@@ -76,6 +76,8 @@ func TestFromEnvErrors(t *testing.T) {
 		{"layout meta", "LAYOUT", `{"columns":[{"header":"Inv","field":"meta.invoice"}]}`, `meta field "invoice" is not in META_COLUMNS`},
 		{"layout json", "LAYOUT", `{"columns":[],"extra":1}`, "LAYOUT is not a layout object"},
 		{"collection", "QUEUE_COLLECTION", "a$b", "QUEUE_COLLECTION"},
+		{"language", "LANGUAGE", "fr", `LANGUAGE "fr" is not th (Thai) or en (English)`},
+		{"language name", "LANGUAGE", "Thai", `LANGUAGE "Thai" is not th (Thai) or en (English)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,5 +149,24 @@ func TestLayout(t *testing.T) {
 	}
 	if x.Fingerprint() == c.Fingerprint() {
 		t.Errorf("the fingerprint is the same for two layouts")
+	}
+}
+
+// TestLanguage: Thai is the default (the accountant is Thai), en is accepted, and the language stays out of the
+// fingerprint (a change of words must not unblock, or block, a date). Fails if the default is not th, if LANGUAGE
+// is not read, or if it changes the fingerprint.
+func TestLanguage(t *testing.T) {
+	c, err := config.FromEnv(env(minimal()))
+	if err != nil || c.Language != "th" {
+		t.Fatalf("default LANGUAGE = %q, %v; want th", c.Language, err)
+	}
+	m := minimal()
+	m["LANGUAGE"] = "en"
+	e, err := config.FromEnv(env(m))
+	if err != nil || e.Language != "en" {
+		t.Fatalf("LANGUAGE=en = %q, %v", e.Language, err)
+	}
+	if e.Fingerprint() != c.Fingerprint() {
+		t.Errorf("the fingerprint changes with the language")
 	}
 }

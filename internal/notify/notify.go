@@ -57,16 +57,18 @@ type Notifier struct {
 	Now      func() time.Time
 	// Failed, when set, counts a notice that could not be sent (a metric).
 	Failed func(ctx context.Context, kind string)
+	// Language is the notices' language: "th" (Thai) or "en" (English); empty or any other value means English.
+	Language string
 }
 
 // Ready sends the date's "file is ready" notice, unless it was sent. For a re-export (s.Correction set) it sends
 // the "file was corrected" notice of that re-export instead (CorrectedKind), once.
 func (n *Notifier) Ready(ctx context.Context, s export.Summary) {
 	if s.Correction != nil {
-		n.send(ctx, s.Date, CorrectedKind(s.Generation), correctedText(s))
+		n.send(ctx, s.Date, CorrectedKind(s.Generation), correctedText(wordsFor(n.Language), s))
 		return
 	}
-	n.send(ctx, s.Date, KindReady, readyText(s))
+	n.send(ctx, s.Date, KindReady, readyText(wordsFor(n.Language), s))
 }
 
 // CorrectedKind is the kind of the "file was corrected" notice of the re-export that ended at generation: one per
@@ -77,7 +79,7 @@ func CorrectedKind(generation int64) string { return "corrected" + strconv.Forma
 // Late sends the date's "file will be late" notice, unless it was sent. class is the permanent failure's class,
 // as the lock records it.
 func (n *Notifier) Late(ctx context.Context, date string, class export.Class) {
-	n.send(ctx, date, KindLate, lateText(date, class))
+	n.send(ctx, date, KindLate, lateText(wordsFor(n.Language), date, class))
 }
 
 // send claims, posts and records one notice. Every problem is logged and counted, never returned.
@@ -170,59 +172,58 @@ func (n *Notifier) post(ctx context.Context, date, kind, text string) error {
 func MessageID(date, kind string) string { return "client-ledger-export-" + kind + "-" + date }
 
 // readyText is the "file is ready" message, in an accountant's words.
-func readyText(s export.Summary) string {
+func readyText(w words, s export.Summary) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The ledger file for %s is in Drive: %s\n", showDate(s.Date), s.FileName)
-	fmt.Fprintf(&b, "Entries exported: %s. Failed: %s. Rows: %s.\n", thousands(s.EntriesExported), thousands(s.EntriesFailed), thousands(s.Rows))
-	fmt.Fprintf(&b, "Debit total: %s. Credit total: %s.\n", money(s.DebitTotal), money(s.CreditTotal))
+	fmt.Fprintf(&b, w.ready+"\n", showDate(s.Date), s.FileName)
+	fmt.Fprintf(&b, w.counts+"\n", thousands(s.EntriesExported), thousands(s.EntriesFailed), thousands(s.Rows))
+	fmt.Fprintf(&b, w.totals+"\n", money(s.DebitTotal), money(s.CreditTotal))
 	if len(s.Failures) > 0 {
-		b.WriteString("Entries not in the file, and why:\n")
+		b.WriteString(w.failures + "\n")
 		for i, f := range s.Failures {
 			if i == 3 {
-				fmt.Fprintf(&b, "and %s more (listed in the export's summary)\n", thousands(s.EntriesFailed-3))
+				fmt.Fprintf(&b, w.more+"\n", thousands(s.EntriesFailed-3))
 				break
 			}
-			fmt.Fprintf(&b, "- entry %s: %s\n", f.EntryID, f.Reason)
+			fmt.Fprintf(&b, w.failure+"\n", f.EntryID, f.Reason)
 		}
 	}
 	if s.WebViewLink != "" {
-		fmt.Fprintf(&b, "Open it: %s", s.WebViewLink)
+		fmt.Fprintf(&b, w.open, s.WebViewLink)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
 // correctedText is the "file was corrected" message: the same file (and link) holds new content; what changed,
 // why, and who asked.
-func correctedText(s export.Summary) string {
+func correctedText(w words, s export.Summary) string {
 	c, p := s.Correction, s.Correction.Previous
 	var b strings.Builder
-	fmt.Fprintf(&b, "The ledger file for %s was corrected: %s now holds a new version (same link; the earlier version is kept in the file's version history).\n", showDate(s.Date), s.FileName)
-	fmt.Fprintf(&b, "Why: %s (asked by %s).\n", c.Reason, c.By)
-	fmt.Fprintf(&b, "Entries exported: %s → %s. Failed: %s → %s. Rows: %s → %s.\n",
+	fmt.Fprintf(&b, w.corrected+"\n", showDate(s.Date), s.FileName)
+	fmt.Fprintf(&b, w.why+"\n", c.Reason, c.By)
+	fmt.Fprintf(&b, w.countsChange+"\n",
 		thousands(p.EntriesExported), thousands(s.EntriesExported), thousands(p.EntriesFailed), thousands(s.EntriesFailed), thousands(p.Rows), thousands(s.Rows))
-	fmt.Fprintf(&b, "Debit total: %s → %s. Credit total: %s → %s.\n", money(p.DebitTotal), money(s.DebitTotal), money(p.CreditTotal), money(s.CreditTotal))
+	fmt.Fprintf(&b, w.totalsChange+"\n", money(p.DebitTotal), money(s.DebitTotal), money(p.CreditTotal), money(s.CreditTotal))
 	if s.WebViewLink != "" {
-		fmt.Fprintf(&b, "Open it: %s", s.WebViewLink)
+		fmt.Fprintf(&b, w.open, s.WebViewLink)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
 // lateText is the "file will be late" message: what happened, in words an accountant understands, and what
 // happens next.
-func lateText(date string, class export.Class) string {
-	why := "the export stopped on an error it cannot get past by itself"
+func lateText(w words, date string, class export.Class) string {
+	why := w.causeOther
 	switch class {
 	case export.ClassDrivePermanent:
-		why = "the export cannot write to the Drive folder (its access to the folder was removed, or the folder moved)"
+		why = w.causeDrive
 	case export.ClassMongo:
-		why = "the ledger could not be read"
+		why = w.causeMongo
 	case export.ClassValidation:
-		why = "the export's settings are wrong"
+		why = w.causeSettings
 	case export.ClassFirestore:
-		why = "the export could not record its progress"
+		why = w.causeProgress
 	}
-	return fmt.Sprintf("The ledger file for %s will be late: %s. The IT team has been alerted; nothing is lost, and "+
-		"the file will be made as soon as the cause is fixed.", showDate(date), why)
+	return fmt.Sprintf(w.late, showDate(date), why)
 }
 
 // showDate writes 2026-11-28 as 28 Nov 2026.
