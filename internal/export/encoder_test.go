@@ -34,15 +34,17 @@ func (r *recorder) WriteJournal(date, entryID string, j ledger.Journal) error {
 	_, err := fmt.Fprintf(r.w, "journal %s %s %s\n", date, entryID, j.ID)
 	return err
 }
-func (r *recorder) Failed(entryID, journalID, reason string, _ ledger.Journal) {
-	fmt.Fprintf(r.w, "failed %s %s %s\n", entryID, journalID, reason)
+func (r *recorder) Failed(entryID, journalID, reason string, j ledger.Journal) {
+	fmt.Fprintf(r.w, "failed %s %s %s (%q, %d lines)\n", entryID, journalID, reason, j.Memo, len(j.Lines))
 }
 func (r *recorder) Close() error { _, err := io.WriteString(r.w, "close\n"); return err }
 func (r *recorder) Rows() int64  { return r.rows }
 
 // TestFormatEncoderHearsEveryEntry: the Format's encoder, not the CSV writer, makes the file, under the Format's
-// extension, and hears about the failed entry too (an XLSX summary lists it). Fails if encode still calls
-// csvfile.NewWriter directly, or drops the Failed call from its failure branch.
+// extension, and hears about the failed entries too, each with its journal as read (an XLSX summary lists its
+// date, memo, accounts and amounts). Fails if encode still calls csvfile.NewWriter directly, drops the Failed call
+// from its failure branch, or passes Failed an empty journal instead of the one read (an unbalanced journal's memo
+// and lines would be missing from the summary).
 func TestFormatEncoderHearsEveryEntry(t *testing.T) {
 	at := time.Date(2026, 11, 28, 9, 0, 0, 0, bkk)
 	good := ledger.Journal{ID: "j1", PostedAt: at, LineCount: -1, Lines: []ledger.Line{
@@ -53,6 +55,8 @@ func TestFormatEncoderHearsEveryEntry(t *testing.T) {
 	r.Queue = listQueue{entries: []export.Entry{
 		{ID: "e1", JournalID: "j1", Journal: good},
 		{ID: "e2", JournalID: "j2", Err: errors.New("journal not found")},
+		{ID: "e3", JournalID: "j3", Journal: ledger.Journal{ID: "j3", Memo: "ซื้อ", PostedAt: at, LineCount: -1, Lines: []ledger.Line{
+			{ID: "l3", Account: "Supplies", Debit: 100, PostedAt: at}, {ID: "l4", Account: "Cash", Credit: 99, PostedAt: at}}}},
 	}}
 	var got []byte
 	r.Format = export.Format{Extension: "rec", NewEncoder: func(w io.Writer, date string) export.Encoder {
@@ -62,7 +66,8 @@ func TestFormatEncoderHearsEveryEntry(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run(dry) = %v", err)
 	}
-	want := "journal 2026-11-28 e1 j1\nfailed e2 j2 journal not found\nclose\n"
+	want := "journal 2026-11-28 e1 j1\nfailed e2 j2 journal not found (\"\", 0 lines)\n" +
+		"failed e3 j3 journal does not balance: debit 1.00, credit 0.99 (\"ซื้อ\", 2 lines)\nclose\n"
 	if string(got) != want {
 		t.Errorf("encoder heard\n%s\nwant\n%s", got, want)
 	}
