@@ -7,6 +7,8 @@
 // messageId (client-ledger-export-<kind>-<date>), which Chat refuses to create twice (409 ALREADY_EXISTS, taken as
 // sent).
 //
+// The notices are in the accountant's language, Thai or English (Notifier.Language; see words.go).
+//
 // A failed notice never fails the export: it is logged (never with the webhook URL, a secret) and counted, its
 // claim lapses after ClaimTTL, and the date's next trigger sends it.
 package notify

@@ -5,12 +5,14 @@
 // Cells are typed, so a spreadsheet shows every value as written: text as inline strings (never a formula, so no
 // guard prefix is needed; "0012", "(100)", "1e5" and "12/11/2026" stay text, and the cells have the text number
 // format @ so that editing them keeps them text), money as numbers in satang-exact decimal with the #,##0.00
-// format, posted_at as a date-time in the configured zone, voided as a boolean, and numeric meta values as
+// format, batch_date as a date, posted_at as a date-time in the configured zone, voided as a boolean (shown TRUE or
+// FALSE on every row), and numeric meta values as
 // numbers. The header row is bold and frozen, has an autofilter and fixed column widths.
 //
 // A sheet holds at most 1,048,576 rows (Excel's limit); past it the rows continue on the next sheet, "Entries (2)",
-// with the header repeated. The last sheet, "Summary", holds the date's totals and its failed entries with their
-// reasons.
+// with the header repeated. The last sheet, "Summary", holds the date's figures, the totals per account (the
+// day's movement, voided amounts apart) and its failed entries with what was read of their journals and the
+// reasons, in Thai or English (Options.Language).
 //
 // The bytes are a pure function of the calls: the archive's timestamps are fixed, the compression level is fixed,
 // and the summary holds nothing but what the calls said (no run time, no attempt). See README.md for why this is
