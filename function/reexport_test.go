@@ -242,7 +242,8 @@ func (w *webhookServer) messages() []string {
 // delivery notice says the file was corrected and what changed; exportlogs holds one record per export.
 // Bugs caught: a re-export answered already_done, a new file instead of a revision (a broken link, two files), the
 // old content lost or not kept forever, entries missing from or doubled in the corrected file, no audit trail, a
-// "ready" notice (or none) instead of "corrected".
+// "ready" notice (or none) instead of "corrected", a notice in English though LANGUAGE defaults to Thai (the
+// wiring dropped the language).
 func TestReexportOfADoneDateMakesANewRevision(t *testing.T) {
 	hook := newWebhookServer(t)
 	e := newEnv(t, map[string]string{"NOTIFY_WEBHOOK_URL": hook.srv.URL + "/v1/spaces/X/messages?key=k&token=t"})
@@ -319,7 +320,8 @@ func TestReexportOfADoneDateMakesANewRevision(t *testing.T) {
 	}
 	var corrected int
 	for _, m := range hook.messages() {
-		if strings.Contains(m, "was corrected") && strings.Contains(m, "memo of the first journal corrected") && strings.Contains(m, operator) {
+		// In Thai, LANGUAGE's default: "was corrected" is ได้รับการแก้ไขแล้ว.
+		if strings.Contains(m, "ได้รับการแก้ไขแล้ว") && strings.Contains(m, "memo of the first journal corrected") && strings.Contains(m, operator) {
 			corrected++
 		}
 	}
