@@ -2,6 +2,7 @@ package medici
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +72,61 @@ func TestFailedEntryCarriesItsJournalAsRead(t *testing.T) {
 			t.Errorf("lines in order %v: journal = %s %q %v lines %q; want %s %q %v lines %q", order, j.ID, j.Memo, j.PostedAt,
 				strings.Join(ids, "|"), jid.Hex(), "ซื้อวัสดุ", at, want)
 		}
+	}
+}
+
+// TestMarkedEntryCarriesItsJournalAsBefore: a resumed attempt reads the entries an earlier attempt already marked
+// failed with their recorded reasons, and with the same journal as read that the earlier attempt passed on, so
+// the XLSX summary, and with it the file's bytes, come out the same (a resumed upload and the adopt-by-MD5 check
+// compare them). An entry that the earlier attempt failed before any lookup (its entryId unreadable) still has no
+// journal. Fails if marked entries skip the journal lookup (the resumed attempt's summary would lose the failures'
+// dates, memos, accounts and amounts, and its bytes would differ from the first attempt's), or if their recorded
+// reason is replaced.
+func TestMarkedEntryCarriesItsJournalAsBefore(t *testing.T) {
+	marshal := func(d bson.D) bson.Raw {
+		b, err := bson.Marshal(d)
+		if err != nil {
+			t.Fatalf("bson.Marshal: %v", err)
+		}
+		return b
+	}
+	at := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	jid := primitive.NewObjectID()
+	journals := []bson.Raw{marshal(bson.D{{Key: "_id", Value: jid}, {Key: "datetime", Value: at}, {Key: "memo", Value: "unbalanced"}})}
+	lines := []bson.Raw{
+		marshal(bson.D{{Key: "_id", Value: "l1"}, {Key: "_journal", Value: jid}, {Key: "accounts", Value: "Expenses:Supplies"}, {Key: "datetime", Value: at}, {Key: "debit", Value: 100.0}, {Key: "credit", Value: 0.0}}),
+		marshal(bson.D{{Key: "_id", Value: "l2"}, {Key: "_journal", Value: jid}, {Key: "accounts", Value: "Assets:Cash"}, {Key: "datetime", Value: at}, {Key: "debit", Value: 0.0}, {Key: "credit", Value: 99.99}}),
+	}
+	read := func(queue ...bson.D) []export.Entry {
+		var raws []bson.Raw
+		for _, q := range queue {
+			raws = append(raws, marshal(q))
+		}
+		m := &Memory{Mapper: Mapper{Location: time.UTC}, Pages: func(_ context.Context, i int, part Part) (Docs, error) {
+			return [...]Docs{PartQueue: {Raw: raws, Last: true}, PartJournals: {Raw: journals}, PartLines: {Raw: lines}}[part], nil
+		}}
+		var got []export.Entry
+		if err := m.Read(t.Context(), export.Batch{}, func(p []export.Entry) error { got = append(got, p...); return nil }); err != nil {
+			t.Fatalf("Read() = %v", err)
+		}
+		return got
+	}
+	first := read(bson.D{{Key: "_id", Value: "q1"}, {Key: "status", Value: StatusExporting}, {Key: "entryId", Value: jid}})
+	const reason = "journal does not balance: debit 100.00, credit 99.99"
+	again := read(
+		bson.D{{Key: "_id", Value: "q1"}, {Key: "status", Value: StatusFailed}, {Key: "entryId", Value: jid}, {Key: "error", Value: reason}},
+		bson.D{{Key: "_id", Value: "q2"}, {Key: "status", Value: StatusFailed}, {Key: "entryId", Value: "not an id"}, {Key: "error", Value: "malformed document: entryId"}},
+	)
+	if len(first) != 1 || len(again) != 2 {
+		t.Fatalf("read %d and %d entries, want 1 and 2", len(first), len(again))
+	}
+	if first[0].Err != nil || len(first[0].Journal.Lines) != 2 {
+		t.Fatalf("first attempt: %v with %d lines, want the journal with 2 lines", first[0].Err, len(first[0].Journal.Lines))
+	}
+	if e := again[0]; !e.Marked || e.Err == nil || e.Err.Error() != reason || !reflect.DeepEqual(e.Journal, first[0].Journal) {
+		t.Errorf("marked entry: marked %v, reason %v, journal %+v; want marked with %q and the journal %+v", e.Marked, e.Err, e.Journal, reason, first[0].Journal)
+	}
+	if e := again[1]; !e.Marked || e.Journal.ID != "" || len(e.Journal.Lines) != 0 {
+		t.Errorf("marked entry without a readable entryId: marked %v, journal %+v; want marked, no journal", e.Marked, e.Journal)
 	}
 }

@@ -407,6 +407,7 @@ type assembler struct {
 	mapper   Mapper
 	rules    *readRules
 	entries  []export.Entry
+	relook   []bool               // per entry: marked failed by an earlier attempt, and its journal looked up
 	seen     int                  // queue documents given, the batch's or not
 	ids      []primitive.ObjectID // the journals to look up, in entry order
 	last     bson.RawValue        // the last queue entry's _id, where the next page starts
@@ -473,15 +474,6 @@ func (a *assembler) entry(raw bson.Raw) {
 	if jerr == nil {
 		e.JournalID = jid.Hex()
 	}
-	if st == StatusFailed {
-		reason, _ := raw.Lookup("error").StringValueOK()
-		if reason == "" {
-			reason = "marked failed"
-		}
-		e.Err, e.Marked = errors.New(reason), true
-		a.entries = append(a.entries, e)
-		return
-	}
 	var dups map[string]bson.RawValue
 	if a.rules != nil {
 		dups = a.rules.dups
@@ -500,7 +492,20 @@ func (a *assembler) entry(raw bson.Raw) {
 	default:
 		a.ids = append(a.ids, jid)
 	}
+	// An entry an earlier attempt marked failed keeps its recorded reason. Its journal is looked up as that
+	// attempt looked it up (above), so that the file lists the failure with the same journal as read: the XLSX
+	// summary shows its date, memo, accounts and amounts, and a resumed attempt must write the same bytes.
+	relook := false
+	if st == StatusFailed {
+		reason, _ := raw.Lookup("error").StringValueOK()
+		if reason == "" {
+			reason = "marked failed"
+		}
+		relook = e.Err == nil
+		e.Err, e.Marked = errors.New(reason), true
+	}
 	a.entries = append(a.entries, e)
+	a.relook = append(a.relook, relook)
 }
 
 // journal adds a journal document. One without a usable _id is dropped: its entries read as not found.
@@ -565,11 +570,18 @@ func (a *assembler) finish() []export.Entry {
 	}
 	for i := range a.entries {
 		e := &a.entries[i]
-		if e.Err != nil {
+		if e.Err != nil && !a.relook[i] {
 			continue
 		}
 		k, ok := a.byID[e.JournalID]
 		at, exported := a.elsewhere[e.JournalID]
+		if e.Marked {
+			// Its recorded reason stays; its journal as read goes with it when the first attempt had it too.
+			if ok && !exported {
+				e.Journal = a.journals[k].journal
+			}
+			continue
+		}
 		switch {
 		case exported:
 			date := at.date
