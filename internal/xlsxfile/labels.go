@@ -49,7 +49,7 @@ var summaryLabels = map[string]labels{
 		account:       "บัญชี", debit: "เดบิต", credit: "เครดิต", net: "สุทธิ (เดบิต − เครดิต)",
 		voidDebit: "เดบิตที่ยกเลิก", voidCredit: "เครดิตที่ยกเลิก",
 		total: "ยอดรวม", other: "บัญชีอื่น ๆ", noAccounts: "ไม่มีรายการที่ส่งออก",
-		failedEntry: "รายการที่ไม่สำเร็จ", journal: "สมุดรายวัน", date: "วันที่", memo: "คำอธิบายรายการ",
+		failedEntry: "รายการที่ไม่สำเร็จ", journal: "รหัสรายการบัญชี", date: "วันที่", memo: "คำอธิบายรายการ",
 		accounts: "บัญชี", reason: "สาเหตุ", noneFailed: "ไม่มีรายการที่ไม่สำเร็จ",
 		more:          "… และรายการที่ไม่สำเร็จอีก %s รายการ ซึ่งไม่ได้แสดงไว้ที่นี่",
 		voidLeftDebit: "ยกเลิกและไม่รวมในไฟล์: เดบิต", voidLeftCredit: "ยกเลิกและไม่รวมในไฟล์: เครดิต",
