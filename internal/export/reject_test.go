@@ -48,7 +48,8 @@ func TestRejectedJournalFailsItsEntry(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run(dry) = %v", err)
 	}
-	want := "journal 2026-11-28 e1 j1\nfailed e2 j2 account Unmapped has no row in the account map\nclose\n"
+	// The rejected journal goes to Failed whole, for the XLSX summary's date, accounts and amounts.
+	want := "journal 2026-11-28 e1 j1\nfailed e2 j2 account Unmapped has no row in the account map (\"\", 2 lines)\nclose\n"
 	if string(got) != want {
 		t.Errorf("encoder heard\n%s\nwant\n%s", got, want)
 	}
