@@ -23,6 +23,7 @@ const markBatch = 1000
 func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, read *bloom.BloomFilter) (Summary, error) {
 	enc := r.newEncoder(w, b.Date)
 	s := Summary{Date: b.Date, FileName: r.FileName(b.Date)}
+	r.windowOf(&s, b)
 	var (
 		totals  ledger.Totals
 		pending []Failure

@@ -300,8 +300,9 @@ type Drive interface {
 	Status(ctx context.Context, s UploadSession) (SessionStatus, error)
 	// Resume continues a session with body, which starts at s.Offset.
 	Resume(ctx context.Context, s UploadSession, body io.Reader, progress func(UploadProgress)) (File, error)
-	// Finalize sets the properties known only once the content is complete (row count, SHA-256).
-	Finalize(ctx context.Context, id string, props map[string]string) error
+	// Finalize sets the properties known only once the content is complete (row count, SHA-256) and the
+	// description Drive's details pane shows (the summary, see Describe).
+	Finalize(ctx context.Context, id string, props map[string]string, description string) error
 	// Trash moves a file to Drive's trash, where it stays recoverable for 30 days.
 	Trash(ctx context.Context, id string) error
 }
@@ -335,6 +336,13 @@ type Summary struct {
 	// Correction is set when the file is a deliberate re-export of a date that was done: who asked, why, and
 	// what the file held before.
 	Correction *Correction `json:"correction,omitempty"`
+	// WindowFrom and WindowTo are the date's window [from, to) of queue times, in TimeZone: the cutoff of the
+	// day before and the date's cutoff.
+	WindowFrom string `json:"windowFrom,omitempty"`
+	WindowTo   string `json:"windowTo,omitempty"`
+	TimeZone   string `json:"timeZone,omitempty"`
+	// AccountMap is the account map the file was made with (an import layout's), as read by the attempt.
+	AccountMap *Source `json:"accountMap,omitempty"`
 }
 
 // LateEntry is a late arrival: an entry written in a later date's file, with the date its createdAt belongs to.

@@ -132,17 +132,37 @@ func TestAccountMapRefusals(t *testing.T) {
 	}
 }
 
-// TestPresetNeedsAMap: a bare preset name, with no account map, is refused at start-up with the way to give one,
-// and QuickBooks' Name needs its meta field configured. It fails if a preset starts without the codes it writes
-// (it would then fail every journal of the day, or write Medici paths as codes).
-func TestPresetNeedsAMap(t *testing.T) {
+// TestPresetReadsItsMapFromTheFolder: a bare preset name takes its account map from the export folder (the sheet
+// "account-map", read at every attempt), a map given in LAYOUT is used as given, and accountMapSheet renames the
+// sheet but cannot be combined with a given map. It fails if a preset starts without knowing where its codes come
+// from (it would write Medici paths as codes, or fail every journal), or if a given map were read from Drive
+// instead.
+func TestPresetReadsItsMapFromTheFolder(t *testing.T) {
 	for _, name := range layout.PresetNames() {
-		_, err := layout.Parse(name, []string{"customer"})
-		if err == nil || !strings.Contains(err.Error(), name+` needs an account map for its codes and names: give LAYOUT as {"preset":"`+name+`","accountMap":`) {
-			t.Errorf("Parse(%s) = %v", name, err)
+		l, err := layout.Parse(name, []string{"customer"})
+		if err != nil || l.SheetName() != layout.DefaultSheet || l.Accounts() != nil {
+			t.Errorf("Parse(%s) = sheet %q, map %v, %v; want the folder's %q", name, l.SheetName(), l.Accounts(), err, layout.DefaultSheet)
 		}
 	}
-	_, err := layout.Parse(`{"preset":"quickbooks-journal-entry","accountMapCSV":`+testMap+`}`, nil)
+	l, err := layout.Parse(`{"preset":"xero-manual-journal","accountMapSheet":"Xero codes"}`, nil)
+	if err != nil || l.SheetName() != "Xero codes" {
+		t.Errorf("accountMapSheet: sheet %q, %v", l.SheetName(), err)
+	}
+	l, err = layout.Parse(`{"preset":"xero-manual-journal","accountMapCSV":`+testMap+`}`, nil)
+	if err != nil || l.SheetName() != "" || l.Accounts() == nil {
+		t.Errorf("a given map: sheet %q, map %v, %v; want no sheet", l.SheetName(), l.Accounts(), err)
+	}
+	if m := l.Accounts(); l.WithAccounts(nil).Accounts() != nil || l.Accounts() != m {
+		t.Error("WithAccounts changed the layout it was called on, or kept the old map")
+	}
+	_, err = layout.Parse(`{"preset":"xero-manual-journal","accountMapSheet":"x","accountMapCSV":`+testMap+`}`, nil)
+	if err == nil || !strings.Contains(err.Error(), "accountMapSheet with accountMap or accountMapCSV") {
+		t.Errorf("accountMapSheet with a map: %v", err)
+	}
+	if l, err := layout.Parse("default", nil); err != nil || l.SheetName() != "" {
+		t.Errorf("the default layout reads sheet %q (%v)", l.SheetName(), err)
+	}
+	_, err = layout.Parse(`{"preset":"quickbooks-journal-entry","accountMapCSV":`+testMap+`}`, nil)
 	if err == nil || !strings.Contains(err.Error(), `meta field "customer" (nameField), which is not in META_COLUMNS`) {
 		t.Errorf("QuickBooks without meta.customer: %v", err)
 	}

@@ -93,6 +93,10 @@ type Layout struct {
 	// with a map column needs one of them; until one is given, every journal fails with "account X has no row".
 	AccountMap    string `json:"accountMap,omitempty"`
 	AccountMapCSV string `json:"accountMapCSV,omitempty"`
+	// AccountMapSheet names the account map kept in the export folder: a Google Sheet (its first sheet) or a CSV
+	// file of that name, read at every attempt (see SheetName). It is where a layout with a map column takes its
+	// map when neither AccountMap nor AccountMapCSV is given.
+	AccountMapSheet string `json:"accountMapSheet,omitempty"`
 	// Mode is "detail" (a row per line, the default) or "summary": one journal per posting date with one line per
 	// account code, tax rate and tracking option (a daily summary journal, as a point-of-sale system posts).
 	Mode string `json:"mode,omitempty"`
@@ -117,6 +121,28 @@ type Layout struct {
 
 // Accounts returns the layout's account map, or nil.
 func (l Layout) Accounts() *AccountMap { return l.accounts }
+
+// DefaultSheet is the account map's name in the export folder when the layout names none.
+const DefaultSheet = "account-map"
+
+// SheetName returns the name of the account map the layout reads from the export folder at every attempt, or ""
+// when it needs none (no map column) or was given one (AccountMap, AccountMapCSV).
+func (l Layout) SheetName() string {
+	if !l.usesMap() || l.accounts != nil {
+		return ""
+	}
+	if l.AccountMapSheet != "" {
+		return l.AccountMapSheet
+	}
+	return DefaultSheet
+}
+
+// WithAccounts returns a copy of the layout that writes with the account map m (read from the export folder for
+// one attempt).
+func (l Layout) WithAccounts(m *AccountMap) Layout {
+	l.accounts = m
+	return l
+}
 
 // Summary reports whether the layout writes daily summary journals.
 func (l Layout) Summary() bool { return l.Mode == "summary" }
