@@ -64,6 +64,8 @@ func withoutAccount(account string) string {
 //   - the accountant adds the row (a new version of the same sheet) and an operator runs `make retry-failed`: the
 //     journals come in, with the new version in the summary.
 //
+// make doctor names the missing map, then its version.
+//
 // It fails if the map were read once at start-up (the edit would be missed), if a missing map blocked the date for
 // good or claimed entries, if an unmapped account were written silently, or if retry-failed did not bring the
 // journals in after the fix.
@@ -78,6 +80,11 @@ func TestAccountMapInTheExportFolder(t *testing.T) {
 	}
 	if got := e.statuses(); got["queued"] != d.Valid+d.Invalid {
 		t.Errorf("without a map the queue is %v; want every entry still queued", got)
+	}
+	doc := e.doctorHandler()
+	if _, body := e.doctor(doc, http.MethodGet, "/doctor?format=text"); !strings.Contains(body, "drive.account_map") ||
+		!strings.Contains(body, `no Google Sheet or CSV named "account-map"`) {
+		t.Errorf("make doctor before the map is shared does not name it:\n%s", body)
 	}
 
 	svc := e.sheets()
@@ -103,6 +110,9 @@ func TestAccountMapInTheExportFolder(t *testing.T) {
 		t.Fatalf("summary: %d unmapped, %d failed, map %+v", unmapped, s.EntriesFailed, s.AccountMap)
 	}
 	first := s.AccountMap.Version
+	if _, body := e.doctor(doc, http.MethodGet, "/doctor?format=text"); !strings.Contains(body, "account-map (Google Sheet, Drive version") {
+		t.Errorf("make doctor with the map shared does not show its version:\n%s", body)
+	}
 	f := e.exportFile()
 	if bytes.Contains(f.Content, []byte("Revenue:Sales")) {
 		t.Error("the file holds a Medici account path: an unmapped account was written")

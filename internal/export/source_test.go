@@ -31,7 +31,9 @@ func TestFormatLoadIsReadByEveryAttempt(t *testing.T) {
 	var got strings.Builder
 	version, loads := int64(0), 0
 	var loadErr error
-	configured := func(w io.Writer, _ string) export.Encoder { return &recorder{w: writerFunc(func(p []byte) { got.WriteString("configured ") })} }
+	configured := func(w io.Writer, _ string) export.Encoder {
+		return &recorder{w: writerFunc(func(p []byte) { got.WriteString("configured ") })}
+	}
 	r.Format = export.Format{Extension: "rec", NewEncoder: configured, Load: func(context.Context) (export.Format, *export.Source, error) {
 		loads++
 		if loadErr != nil {
