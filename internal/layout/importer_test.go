@@ -74,8 +74,9 @@ func TestImportVoidPolicy(t *testing.T) {
 		}
 	}
 	out, err := write(layout.Default(nil), v, r)
-	if err != nil || strings.Count(out, "\r\n") != 5 || strings.Count(out, ",true\r\n") != 2 {
-		t.Errorf("default layout = %q, %v; want both journals, the voided one marked", out, err)
+	if err != nil || strings.Count(out, "\r\n") != 5 || strings.Count(out, ",true,duplicate,\r\n") != 2 ||
+		strings.Count(out, ",false,,"+v.ID+"\r\n") != 2 {
+		t.Errorf("default layout = %q, %v; want both journals, the voided one marked with its reason, the reversal with its original", out, err)
 	}
 }
 
