@@ -85,6 +85,7 @@ type Writer struct {
 	custom    bool  // a layout other than the default: rows are written by writeLayout
 	journals  int64 // journals written, for layout.JournalNo
 	imp       *layout.Importer
+	closedImp *layout.Importer // imp after Close, for LeftOut
 }
 
 // NewWriter writes the byte order mark and the header row to w and returns a Writer for the rows.
@@ -400,7 +401,7 @@ func (w *Writer) Close() error {
 			w.err = fmt.Errorf("%s: %w", w.opts.Layout.Name, err)
 			return w.err
 		}
-		w.imp = nil
+		w.closedImp, w.imp = w.imp, nil
 	}
 	if err := w.w.Flush(); err != nil {
 		w.err = fmt.Errorf("flush csv: %w", err)
