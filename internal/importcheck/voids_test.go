@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"slices"
@@ -198,6 +199,13 @@ func TestDemoVoidsInEveryLayout(t *testing.T) {
 			}
 			s := rep.Summary
 			checkVoidTotals(t, s)
+			// The layout README's figures come from this log.
+			js, _ := json.Marshal(struct {
+				Voids          *export.VoidTotals `json:"voids"`
+				EntriesLeftOut int64              `json:"entriesLeftOut"`
+				LeftOut        []export.LeftOut   `json:"leftOut"`
+			}{s.Voids, s.EntriesLeftOut, s.LeftOut[:min(len(s.LeftOut), 2)]})
+			t.Logf("%s summary: debitTotal %s, %s", tc.name, s.DebitTotal, js)
 			if s.EntriesLeftOut != 6 || len(s.LeftOut) != 6 {
 				t.Fatalf("summary left out %d entries, listed %v; want the 3 pairs", s.EntriesLeftOut, s.LeftOut)
 			}
