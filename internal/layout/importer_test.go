@@ -17,15 +17,6 @@ import (
 
 const testMap = `"account,code,name,tax_rate\n6100,610,Rent,Tax Exempt\n1000,100,Cash,Tax Exempt\n"`
 
-func importLayout(t *testing.T, name string) layout.Layout {
-	t.Helper()
-	l, err := layout.Parse(`{"preset":"`+name+`","mode":"detail","accountMapCSV":`+testMap+`}`, []string{"customer"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // voidPair is rent() voided the Medici way and its reversal.
 func voidPair() (ledger.Journal, ledger.Journal) {
 	v := rent()
