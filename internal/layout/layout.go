@@ -106,7 +106,9 @@ type Layout struct {
 	MaxLines int `json:"maxLines,omitempty"`
 	// Voids is what the layout does with a voided journal: "keep" (write it, marked voided, as the default file
 	// does) or "net" (an import: a voided journal and its reversal in the same file are left out together; a
-	// voided journal whose reversal is not in the file fails the file).
+	// voided journal whose reversal is not in the file is posted as it stood at the cutoff, since its reversal, in
+	// a later file, reverses it; a reversal whose journal is not in the file is posted). The policy table:
+	// README.md, "What each layout does with a voided journal and its reversal".
 	Voids string `json:"voids,omitempty"`
 	// FormulaGuard turns the CSV formula guard on or off for this layout; unset keeps CSV_FORMULA_GUARD. The import
 	// presets set it off: an import does not evaluate formulas, and the apostrophe would become part of the text.
