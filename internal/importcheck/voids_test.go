@@ -110,7 +110,8 @@ func checkVoidTotals(t *testing.T, s *export.Summary) {
 // real export.Runner in the default CSV, the default XLSX and both presets. The default file keeps every voided
 // journal and its reversal, marked (voided true with the reason; the reversal's original_journal naming it), and
 // its lines add up to the summary's totals; the presets leave the three pairs out together, list all six in the
-// summary and count them as exported, and their lines add up to the totals less the left-out ones. In every
+// summary and count them as exported (as CSV and as XLSX), and their lines add up to the totals less the
+// left-out ones. In every
 // format the summary's live, voided and reversal amounts add up to its totals. It fails if the default file drops
 // or does not mark a void, a preset posts a voided pair or leaves it out unlisted, the summary lumps the voids in
 // with the rest, or the figures do not reconcile.
@@ -226,6 +227,14 @@ func TestDemoVoidsInEveryLayout(t *testing.T) {
 			}
 			if got := sum(t, s.Voids.VoidedDebit, s.Voids.ReversalDebit); got != s.Voids.LeftOutDebit {
 				t.Errorf("left-out debit %s, want the voided and reversal debits %s (every pair is in the file)", s.Voids.LeftOutDebit, got)
+			}
+			// The same as a workbook: the XLSX writer hands over the same left-out journals.
+			_, xrep, err := runExport(t, d, xlsxfile.Format(xlsxfile.Options{Layout: preset(t, tc.name, ""), Location: bench.Zone}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if x := xrep.Summary; x.EntriesLeftOut != 6 || x.Voids == nil || *x.Voids != *s.Voids {
+				t.Errorf("as XLSX: %d left out, voids %+v; want those of the CSV, %+v", x.EntriesLeftOut, x.Voids, s.Voids)
 			}
 			if tc.name == "quickbooks-journal-entry" {
 				var debit []string
