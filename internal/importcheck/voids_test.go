@@ -110,11 +110,10 @@ func checkVoidTotals(t *testing.T, s *export.Summary) {
 // real export.Runner in the default CSV, the default XLSX and both presets. The default file keeps every voided
 // journal and its reversal, marked (voided true with the reason; the reversal's original_journal naming it), and
 // its lines add up to the summary's totals; the presets leave the three pairs out together, list all six in the
-// summary and count them as exported (as CSV and as XLSX), and their lines add up to the totals less the
-// left-out ones. In every
-// format the summary's live, voided and reversal amounts add up to its totals. It fails if the default file drops
-// or does not mark a void, a preset posts a voided pair or leaves it out unlisted, the summary lumps the voids in
-// with the rest, or the figures do not reconcile.
+// summary and count them as exported (as CSV and as XLSX), and their lines add up to the totals less the left-out
+// ones. In every format the summary's live, voided and reversal amounts add up to its totals. It fails if the
+// default file drops or does not mark a void, a preset posts a voided pair or leaves it out unlisted, the summary
+// lumps the voids in with the rest, or the figures do not reconcile.
 func TestDemoVoidsInEveryLayout(t *testing.T) {
 	d := demoData(true)
 	voided, reversals := demoIDs(d)
