@@ -23,6 +23,16 @@ type Encoder interface {
 	Rows() int64
 }
 
+// LeftOutLister is an Encoder whose layout may leave exported journals out of the file on purpose (an import
+// layout leaves a voided journal and its reversal out together). encode asks it after Close and lists them in the
+// summary. *csvfile.Writer and *xlsxfile.Writer implement it; an encoder without it leaves nothing out.
+type LeftOutLister interface {
+	// LeftOut lists every journal left out, in the order the file decided on them.
+	LeftOut() []LeftOut
+	// LeftOutTotals adds up their debits and credits.
+	LeftOutTotals() ledger.Totals
+}
+
 // Format is the kind of file a date becomes. The formats are peers that the wiring injects: csvfile.Format and
 // xlsxfile.Format each build one, and this package imports neither.
 type Format struct {

@@ -2,7 +2,8 @@
 // how posted_at is written as text, whether money is a debit and a credit column or one signed amount, and which
 // constant columns an accounting package's import wants. The CSV and the XLSX writers both follow a Layout.
 //
-// Default is today's file: its columns stay byte for byte what consumers already read. Presets (see presets.go)
+// Default is the default file: the columns consumers already read, with void_reason and original_journal after
+// voided (issue 19; the meta columns moved two to the right). Presets (see presets.go)
 // are the journal import templates of accounting packages; Parse reads the LAYOUT variable.
 package layout
 
@@ -109,7 +110,9 @@ type Layout struct {
 	MaxLines int `json:"maxLines,omitempty"`
 	// Voids is what the layout does with a voided journal: "keep" (write it, marked voided, as the default file
 	// does) or "net" (an import: a voided journal and its reversal in the same file are left out together; a
-	// voided journal whose reversal is not in the file fails the file).
+	// voided journal whose reversal is not in the file is posted as it stood at the cutoff, since its reversal, in
+	// a later file, reverses it; a reversal whose journal is not in the file is posted). The policy table:
+	// README.md, "What each layout does with a voided journal and its reversal".
 	Voids string `json:"voids,omitempty"`
 	// FormulaGuard turns the CSV formula guard on or off for this layout; unset keeps CSV_FORMULA_GUARD. The import
 	// presets set it off: an import does not evaluate formulas, and the apostrophe would become part of the text.
@@ -173,11 +176,15 @@ func (l Layout) usesMap() bool {
 // IsDefault reports whether the layout is Default's: the CSV writer keeps its fixed fast path for it.
 func (l Layout) IsDefault() bool { return l.isDefault }
 
-// defaultFields are today's columns, in order; meta columns follow them.
-var defaultFields = []Field{BatchDate, EntryID, JournalID, LineID, PostedAt, Book, Account, Debit, Credit, Memo, Voided}
+// defaultFields are the default file's columns, in order; meta columns follow them. void_reason and
+// original_journal were added after voided in issue 19, so that the file shows why a journal is voided and which
+// journal a reversal reverses.
+var defaultFields = []Field{BatchDate, EntryID, JournalID, LineID, PostedAt, Book, Account, Debit, Credit, Memo, Voided,
+	VoidReason, OriginalJournal}
 
-// Default is today's layout: the fixed columns under their field names, then "meta.<field>" for each configured
-// meta field, posted_at as RFC 3339, and 0.00 written out.
+// Default is the default layout: the fixed columns under their field names, then "meta.<field>" for each
+// configured meta field, posted_at as RFC 3339, and 0.00 written out. It keeps voided journals and their
+// reversals and marks them (voided, void_reason, original_journal).
 func Default(meta []string) Layout {
 	l := Layout{Name: "default", isDefault: true}
 	for _, f := range defaultFields {

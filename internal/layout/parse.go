@@ -219,7 +219,7 @@ func kindOf(f Field) (k Kind, ok bool) {
 func fieldNames() []string {
 	var s []string
 	for _, f := range append(slices.Clone(defaultFields), Amount, JournalNo, AccountCode, AccountName, TaxRate, TrackingName,
-		TrackingOption, Narration, JournalRef, Name, VoidReason, OriginalJournal) {
+		TrackingOption, Narration, JournalRef, Name) {
 		s = append(s, string(f))
 	}
 	return s

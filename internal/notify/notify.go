@@ -185,10 +185,25 @@ func readyText(s export.Summary) string {
 			fmt.Fprintf(&b, "- entry %s: %s\n", f.EntryID, f.Reason)
 		}
 	}
+	b.WriteString(leftOutLine(s))
 	if s.WebViewLink != "" {
 		fmt.Fprintf(&b, "Open it: %s", s.WebViewLink)
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// leftOutLine is one line on the voided journals the file left out with their reversals, or "" when it left none
+// out. They are counted as exported; the summary lists each.
+func leftOutLine(s export.Summary) string {
+	if s.EntriesLeftOut == 0 {
+		return ""
+	}
+	debit := ""
+	if s.Voids != nil {
+		debit = fmt.Sprintf(" (debit %s)", money(s.Voids.LeftOutDebit))
+	}
+	return fmt.Sprintf("Left out on purpose: %s entries%s, voided journals with their reversals in the same file, which cancel out; they are counted as exported and listed in the export's summary.\n",
+		thousands(s.EntriesLeftOut), debit)
 }
 
 // correctedText is the "file was corrected" message: the same file (and link) holds new content; what changed,
