@@ -45,6 +45,13 @@ func Describe(s Summary) string {
 		fmt.Fprintf(&b, ", %d late arrivals from earlier dates", s.EntriesLate)
 	}
 	fmt.Fprintf(&b, "\nRows: %d\nTotals: debit %s, credit %s\n", s.Rows, s.DebitTotal, s.CreditTotal)
+	if v := s.Voids; v != nil {
+		fmt.Fprintf(&b, "Voids: %d voided journals (debit %s, credit %s), %d reversals (debit %s, credit %s), in the totals\n",
+			v.Voided, v.VoidedDebit, v.VoidedCredit, v.Reversals, v.ReversalDebit, v.ReversalCredit)
+	}
+	if s.EntriesLeftOut > 0 {
+		fmt.Fprintf(&b, "Left out on purpose: %d entries (a voided journal and its reversal, which net to zero)\n", s.EntriesLeftOut)
+	}
 	if s.AccountMap != nil {
 		fmt.Fprintf(&b, "Account map: %s\n", s.AccountMap)
 	}
