@@ -2,11 +2,15 @@ package function_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
 	drivev3 "google.golang.org/api/drive/v3"
 	"google.golang.org/api/option"
 
@@ -142,4 +146,72 @@ func TestAccountMapInTheExportFolder(t *testing.T) {
 	if f := e.exportFile(); !bytes.Contains(f.Content, []byte(",200,")) {
 		t.Error("the corrected file has no line on Sales' code 200")
 	}
+}
+
+// TestMapEditedBetweenAttempts: the accountant edits the account map while an attempt's upload is cut off
+// mid-file (a 403 rate limit on the second chunk). The takeover reads the edited map, so the bytes it regenerates
+// differ from the recorded prefix: it must start the upload over, not append new-map rows to old-map bytes, and
+// the one file holds every entry once, all with the new map, its version in the summary. It fails if a resume
+// trusted the recorded offset without the hash check (a file mixing two maps), or if the map were read once per
+// process (the old names would stay).
+func TestMapEditedBetweenAttempts(t *testing.T) {
+	fault := drivefake.Fault{Op: drivefake.OpChunk, Chunk: 2, Status: http.StatusForbidden, Reason: "userRateLimitExceeded"}
+	e := newEnv(t, map[string]string{"LAYOUT": "quickbooks-journal-entry", "META_COLUMNS": "invoiceNo,customer"}, fault)
+	d := demoData(120)
+	pad := strings.Repeat("ค่าสินค้าและบริการตามใบแจ้งหนี้ ", 40)
+	for _, doc := range d.Transactions {
+		j := doc.(bson.D)
+		for i := range j {
+			if j[i].Key == "memo" {
+				j[i].Value = fmt.Sprint(j[i].Value) + " " + pad
+			}
+		}
+	}
+	e.seed(d)
+	svc := e.sheets()
+	sheet, err := svc.Files.Create(&drivev3.File{Name: "account-map", MimeType: drive.SpreadsheetMimeType, Parents: []string{folder}}).
+		Media(bytes.NewReader(demo.AccountMap)).SupportsAllDrives(true).Context(t.Context()).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, a, _ := e.trigger(e.h, "")
+	if code != http.StatusServiceUnavailable || a.ErrorClass != string(export.ClassDriveTransient) {
+		t.Fatalf("first trigger = %d %+v, want 503 drive_transient mid-upload", code, a)
+	}
+	if _, st := e.get("/?date=" + date); st.Record == nil || st.Record.State != export.StateFailed {
+		t.Fatalf("lock after the cut-off upload = %+v", st.Record)
+	}
+	edited := strings.Replace(string(demo.AccountMap), ",200,Sales,", ",200,Sales revenue,", 1)
+	if edited == string(demo.AccountMap) {
+		t.Fatal("the demo map has no Revenue:Sales row to edit")
+	}
+	if _, err := svc.Files.Update(sheet.Id, &drivev3.File{}).Media(strings.NewReader(edited)).SupportsAllDrives(true).Context(t.Context()).Do(); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(e.clock.Now().Add(5 * time.Minute))
+	code, a, _ = e.trigger(e.handler(), "")
+	if code != http.StatusOK || a.Outcome != "exported" || a.Summary.Bytes < 2*262144 {
+		t.Fatalf("retry = %d %+v, want exported, over two chunks", code, a)
+	}
+	f := e.exportFile()
+	if bytes.Contains(f.Content, []byte(",Sales,")) || !bytes.Contains(f.Content, []byte(",Sales revenue,")) {
+		t.Error("the file mixes the two maps, or kept the old one")
+	}
+	if a.Summary.AccountMap == nil || a.Summary.AccountMap.SHA256 != sha(edited) {
+		t.Errorf("summary's map = %+v, want the edited one", a.Summary.AccountMap)
+	}
+	if got := e.statuses(); got["completed"] != d.Valid || got["failed"] != d.Invalid || got["exporting"] != 0 {
+		t.Errorf("queue = %v, want %d completed, %d failed", got, d.Valid, d.Invalid)
+	}
+	if n := e.completedIn(f.ID); n != int64(d.Valid) {
+		t.Errorf("entries completed in the file = %d, want %d", n, d.Valid)
+	}
+	if n := bytes.Count(f.Content, []byte("\n")) - 1; int64(n) != a.Summary.Rows {
+		t.Errorf("the file has %d lines, the summary says %d rows", n, a.Summary.Rows)
+	}
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }
