@@ -20,6 +20,7 @@ import (
 
 	"github.com/siamledger/ledger-export/internal/config"
 	"github.com/siamledger/ledger-export/internal/doctor"
+	"github.com/siamledger/ledger-export/internal/export"
 	"github.com/siamledger/ledger-export/internal/medici"
 )
 
@@ -113,6 +114,16 @@ func (h *Handler) runDoctor(ctx context.Context, notify, prepare bool) (doctor.R
 	}
 	if cfg.NotifyWebhookURL != "" {
 		d.Notifier = doctor.Webhook{URL: cfg.NotifyWebhookURL, Client: &http.Client{Timeout: cfg.CallTimeout}}
+	}
+	if d.Config.AccountMapSheet = cfg.Layout.SheetName(); d.Config.AccountMapSheet != "" {
+		d.AccountMap = func(ctx context.Context) (*export.Source, error) {
+			deps, err := h.dependencies(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("open the export's clients: %w", err)
+			}
+			_, src, err := deps.runner.Format.Load(ctx)
+			return src, err
+		}
 	}
 	rep := d.Run(ctx, notify)
 	rep.Created = created

@@ -78,7 +78,7 @@ func TestDoctorRoute(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &rep); err != nil {
 		t.Fatalf("GET /doctor answer is not JSON: %v\n%s", err, body)
 	}
-	if code != http.StatusOK || !rep.OK || len(rep.Results) != 12 {
+	if code != http.StatusOK || !rep.OK || len(rep.Results) != 13 {
 		t.Errorf("GET /doctor with everything in place = %d ok=%v, %d results\n%s", code, rep.OK, len(rep.Results), rep.Text())
 	}
 	for _, r := range rep.Results {

@@ -415,11 +415,11 @@ func TestCSVBytes(t *testing.T) {
 	}
 	jid1, l1 := lineIDs(q1)
 	jid2, l2 := lineIDs(q2)
-	want := csvfile.BOM + "batch_date,entry_id,journal_id,line_id,posted_at,book,account,debit,credit,memo,voided\r\n" +
-		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T09:30:00+07:00,main,Expenses:Rent,0.30,0.00,\"ค่าเช่าสำนักงาน, \"\"พฤศจิกายน\"\"\",false\r\n", q1.Hex(), jid1, l1[0]) +
-		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T09:30:00+07:00,main,Assets:Bank:KBank,0.00,0.30,\"ค่าเช่าสำนักงาน, \"\"พฤศจิกายน\"\"\",false\r\n", q1.Hex(), jid1, l1[1]) +
-		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T10:30:00+07:00,main,'-Assets:Cash,1234567.89,0.00,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"ดูเอกสาร\"\")\",false\r\n", q2.Hex(), jid2, l2[0]) +
-		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T10:30:00+07:00,main,'@Revenue:Sales,0.00,1234567.89,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"ดูเอกสาร\"\")\",false\r\n", q2.Hex(), jid2, l2[1])
+	want := csvfile.BOM + "batch_date,entry_id,journal_id,line_id,posted_at,book,account,debit,credit,memo,voided,void_reason,original_journal\r\n" +
+		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T09:30:00+07:00,main,Expenses:Rent,0.30,0.00,\"ค่าเช่าสำนักงาน, \"\"พฤศจิกายน\"\"\",false,,\r\n", q1.Hex(), jid1, l1[0]) +
+		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T09:30:00+07:00,main,Assets:Bank:KBank,0.00,0.30,\"ค่าเช่าสำนักงาน, \"\"พฤศจิกายน\"\"\",false,,\r\n", q1.Hex(), jid1, l1[1]) +
+		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T10:30:00+07:00,main,'-Assets:Cash,1234567.89,0.00,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"ดูเอกสาร\"\")\",false,,\r\n", q2.Hex(), jid2, l2[0]) +
+		fmt.Sprintf("2026-11-28,%s,%s,%s,2026-11-28T10:30:00+07:00,main,'@Revenue:Sales,0.00,1234567.89,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"ดูเอกสาร\"\")\",false,,\r\n", q2.Hex(), jid2, l2[1])
 	if string(f.Content) != want {
 		t.Errorf("file content =\n%q\nwant\n%q", f.Content, want)
 	}

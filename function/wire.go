@@ -23,7 +23,9 @@ import (
 	"github.com/siamledger/ledger-export/internal/csvfile"
 	"github.com/siamledger/ledger-export/internal/drive"
 	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/layout"
 	"github.com/siamledger/ledger-export/internal/lease"
+	"github.com/siamledger/ledger-export/internal/mapsheet"
 	"github.com/siamledger/ledger-export/internal/medici"
 	"github.com/siamledger/ledger-export/internal/notify"
 	"github.com/siamledger/ledger-export/internal/telemetry"
@@ -92,7 +94,7 @@ func open(ctx context.Context, cfg config.Config, o Options, log *slog.Logger, t
 		Now: o.Now, Location: cfg.Location, CutoffHour: cfg.CutoffHour, CutoffMinute: cfg.CutoffMinute,
 		Lease: cfg.Lease, BackfillWindow: cfg.BackfillWindow, FilePrefix: cfg.FilePrefix,
 		ChunkSize: cfg.ChunkSize, Fingerprint: cfg.Fingerprint(), Reached: o.Reached,
-		Format:   format(cfg),
+		Format:   format(cfg, store),
 		Logger:   log,
 		Observer: tel.obs,
 	}
@@ -163,11 +165,21 @@ func notifier(cfg config.Config, o Options, log *slog.Logger, tel *observability
 }
 
 // format is the file's kind: the CSV (the default) or the streamed XLSX workbook, each from its own package.
-func format(cfg config.Config) export.Format {
-	if cfg.OutputFormat == "xlsx" {
-		return xlsxfile.Format(xlsxfile.Options{Layout: cfg.Layout, Location: cfg.Location, Language: cfg.Language})
+func format(cfg config.Config, store *drive.Store) export.Format {
+	f := formatFor(cfg, cfg.Layout)
+	if cfg.Layout.SheetName() != "" {
+		// An import layout whose account map the accountant keeps in the export folder: read at every attempt.
+		f.Load = mapsheet.Loader{Reader: store, Layout: cfg.Layout, Build: func(l layout.Layout) export.Format { return formatFor(cfg, l) }}.Load
 	}
-	return csvfile.Format(csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard, Layout: cfg.Layout})
+	return f
+}
+
+// formatFor is the configured file format writing with layout l.
+func formatFor(cfg config.Config, l layout.Layout) export.Format {
+	if cfg.OutputFormat == "xlsx" {
+		return xlsxfile.Format(xlsxfile.Options{Layout: l, Location: cfg.Location, Language: cfg.Language})
+	}
+	return csvfile.Format(csvfile.Options{Meta: cfg.MetaColumns, Location: cfg.Location, Plain: !cfg.FormulaGuard, Layout: l})
 }
 
 // redact removes a secret from a message.

@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -176,7 +177,8 @@ func writeSampleStd(cw *csv.Writer, rec []string, s *bench.Sample) []string {
 			}
 			rec = append(rec[:0], csvfile.Text(bench.Date), csvfile.Text(s.IDs[i]), csvfile.Text(j.ID), csvfile.Text(l.ID),
 				l.PostedAt.In(bench.Zone).Format(time.RFC3339), csvfile.Text(book), csvfile.Text(l.Account),
-				l.Debit.String(), l.Credit.String(), csvfile.Text(memo), voided)
+				l.Debit.String(), l.Credit.String(), csvfile.Text(memo), voided, csvfile.Text(cmp.Or(l.VoidReason, j.VoidReason)),
+				csvfile.Text(cmp.Or(l.OriginalJournal, j.OriginalJournal)))
 			for k := range bench.Meta {
 				var v ledger.Value
 				if k < len(l.Meta) {

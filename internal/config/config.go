@@ -92,7 +92,7 @@ var Variables = []Variable{
 	{"FILE_PREFIX", "ledger-export", "file name prefix: PREFIX_YYYY-MM-DD.csv"},
 	{"CSV_FORMULA_GUARD", "true", "prefix text cells that start like a formula with an apostrophe"},
 	{"OUTPUT_FORMAT", "csv", "the file's format: csv, or xlsx (typed cells, every text exact, a summary sheet; PREFIX_YYYY-MM-DD.xlsx)"},
-	{"LAYOUT", "default", "the file's columns: default (today's columns), an accounting package's journal import as a preset with its account map ({\"preset\":\"xero-manual-journal\",\"accountMap\":\"map.csv\"}; presets xero-manual-journal, quickbooks-journal-entry), or a JSON layout; see internal/layout/README.md"},
+	{"LAYOUT", "default", "the file's columns: default (the default columns, voids marked), an accounting package's journal import as a preset (xero-manual-journal, quickbooks-journal-entry), whose account map is the Google Sheet account-map in the export folder, read at every run; or a JSON layout; see internal/layout/README.md"},
 	{"LANGUAGE", "th", "the accountant's language for the delivery notice and the XLSX Summary sheet: th (Thai) or en (English); the data columns' headers stay the layout's"},
 	{"NOTIFY_WEBHOOK_URL", "", "optional, secret (Secret Manager): a Google Chat incoming webhook (or a Slack one, hooks.slack.com) that gets one message when a date's file is in Drive, or will be late; see internal/notify/README.md"},
 	{"HEALTH_WINDOW", "26h", "GET /health answers 503 when no export succeeded within this window"},

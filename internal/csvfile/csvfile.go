@@ -43,7 +43,7 @@ const MaxCell = 32767
 // columns are the fixed columns, in order. Meta columns follow them.
 var columns = []string{
 	"batch_date", "entry_id", "journal_id", "line_id", "posted_at",
-	"book", "account", "debit", "credit", "memo", "voided",
+	"book", "account", "debit", "credit", "memo", "voided", "void_reason", "original_journal",
 }
 
 // Header returns the header row for the given meta fields: the fixed columns, then "meta.<field>" for each.
@@ -85,6 +85,7 @@ type Writer struct {
 	custom    bool  // a layout other than the default: rows are written by writeLayout
 	journals  int64 // journals written, for layout.JournalNo
 	imp       *layout.Importer
+	closedImp *layout.Importer // imp after Close, for LeftOut
 }
 
 // NewWriter writes the byte order mark and the header row to w and returns a Writer for the rows.
@@ -154,10 +155,20 @@ func (w *Writer) WriteJournal(batchDate, entryID string, j ledger.Journal) error
 		b = append(l.Credit.AppendText(b), ',')
 		b = append(w.column(b, colMemo, memo), ',')
 		if l.Voided || j.Voided {
-			b = append(b, "true"...)
+			b = append(b, "true,"...)
 		} else {
-			b = append(b, "false"...)
+			b = append(b, "false,"...)
 		}
+		reason := l.VoidReason
+		if reason == "" {
+			reason = j.VoidReason
+		}
+		orig := l.OriginalJournal
+		if orig == "" {
+			orig = j.OriginalJournal
+		}
+		b = append(w.column(b, colVoidReason, reason), ',')
+		b = w.column(b, colOriginalJournal, orig)
 		for k := range w.opts.Meta {
 			var v ledger.Value
 			if k < len(l.Meta) {
@@ -202,6 +213,9 @@ const (
 	colBook      = 5
 	colAccount   = 6
 	colMemo      = 9
+
+	colVoidReason      = 11
+	colOriginalJournal = 12
 )
 
 // cached is the last text written in a column and the bytes it became.
@@ -387,7 +401,7 @@ func (w *Writer) Close() error {
 			w.err = fmt.Errorf("%s: %w", w.opts.Layout.Name, err)
 			return w.err
 		}
-		w.imp = nil
+		w.closedImp, w.imp = w.imp, nil
 	}
 	if err := w.w.Flush(); err != nil {
 		w.err = fmt.Errorf("flush csv: %w", err)

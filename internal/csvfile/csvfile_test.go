@@ -169,9 +169,9 @@ func TestWriterBytes(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	want := "\ufeffbatch_date,entry_id,journal_id,line_id,posted_at,book,account,debit,credit,memo,voided,meta.invoice,meta.qty\r\n" +
-		"2026-11-28,q1,j1,l1,2026-11-28T10:04:05+07:00,main,Expenses:Rent,15000.00,0.00,\"ค่าเช่า, \"\"office\"\"\nline two\",false,INV-1,-5\r\n" +
-		"2026-11-28,q1,j1,l2,2026-11-28T10:04:05+07:00,main,'=Assets:Cash,0.00,15000.00,'-cash,true,,\r\n"
+	want := "\ufeffbatch_date,entry_id,journal_id,line_id,posted_at,book,account,debit,credit,memo,voided,void_reason,original_journal,meta.invoice,meta.qty\r\n" +
+		"2026-11-28,q1,j1,l1,2026-11-28T10:04:05+07:00,main,Expenses:Rent,15000.00,0.00,\"ค่าเช่า, \"\"office\"\"\nline two\",false,,,INV-1,-5\r\n" +
+		"2026-11-28,q1,j1,l2,2026-11-28T10:04:05+07:00,main,'=Assets:Cash,0.00,15000.00,'-cash,true,,,,\r\n"
 	if got := buf.String(); got != want {
 		t.Errorf("CSV =\n%q\nwant\n%q", got, want)
 	}
@@ -281,7 +281,7 @@ func TestWriterNumericMeta(t *testing.T) {
 	for _, tt := range tests {
 		j := ledger.Journal{ID: "j", PostedAt: at, Lines: []ledger.Line{{ID: "l", PostedAt: at, Meta: []ledger.Value{{Text: tt.in, Numeric: true}}}}}
 		_, recs, _ := write(t, csvfile.Options{Meta: []string{"qty"}}, j)
-		if got := recs[1][11]; got != tt.want {
+		if got := recs[1][13]; got != tt.want {
 			t.Errorf("numeric meta %q written as %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -307,7 +307,7 @@ func TestWriterManyMetaColumns(t *testing.T) {
 			t.Errorf("row %d memo = %q, want a\ufffdb", r, got)
 		}
 		for k := range vals {
-			if got, want := recs[r][11+k], "v"+strconv.Itoa(k)+"\ufffd"; got != want {
+			if got, want := recs[r][13+k], "v"+strconv.Itoa(k)+"\ufffd"; got != want {
 				t.Errorf("row %d meta %d = %q, want %q", r, k, got, want)
 			}
 		}
@@ -331,7 +331,8 @@ func TestWriterCleansAndCapsInPlainMode(t *testing.T) {
 	}
 }
 
-// TestPayloadCorpus writes every payload of testdata/payloads.txt through a memo, an account and a meta column
+// TestPayloadCorpus writes every payload of testdata/payloads.txt through a memo, an account, void_reason,
+// original_journal and a meta column
 // and reads the file back: one row per line, each cell the documented cell of its payload (reference_test.go) and
 // never a formula trigger.
 func TestPayloadCorpus(t *testing.T) {
@@ -346,7 +347,8 @@ func TestPayloadCorpus(t *testing.T) {
 	var js []ledger.Journal
 	for i, p := range ps {
 		js = append(js, ledger.Journal{ID: strconv.Itoa(i), PostedAt: at, Lines: []ledger.Line{
-			{ID: "l", Account: p.Value, Memo: p.Value, PostedAt: at, Debit: -12345, Meta: []ledger.Value{{Text: p.Value}}},
+			{ID: "l", Account: p.Value, Memo: p.Value, PostedAt: at, Debit: -12345, Meta: []ledger.Value{{Text: p.Value}},
+				VoidReason: p.Value, OriginalJournal: p.Value},
 		}})
 	}
 	_, recs, _ := write(t, csvfile.Options{Meta: []string{"ref"}}, js...)
@@ -355,7 +357,7 @@ func TestPayloadCorpus(t *testing.T) {
 	}
 	for i, p := range ps {
 		want := csvfile.ReferenceText(p.Value) // the documented rules, not Text's own functions
-		for _, col := range []int{6, 9, 11} {
+		for _, col := range []int{6, 9, 11, 12, 13} {
 			got := recs[1+i][col]
 			if got != want {
 				t.Errorf("payload line %d column %d = %.60q, want %.60q", p.Line, col, got, want)

@@ -69,7 +69,7 @@ func FuzzText(f *testing.F) {
 }
 
 // FuzzWriter writes one journal line built from fuzzed text and amounts, reads the file back with encoding/csv,
-// and checks that every cell round-trips: text as Text (or its plain form), money as the formatted amount, which
+// and checks that every cell round-trips (void_reason and original_journal included): text as Text (or its plain form), money as the formatted amount, which
 // parses back to the same number of satang.
 func FuzzWriter(f *testing.F) {
 	f.Add("ค่าเช่า, \"office\"\r\nline two", "=Assets:Cash", "INV-1", "-5", int64(150000), int64(-1), false)
@@ -84,7 +84,8 @@ func FuzzWriter(f *testing.F) {
 		j := ledger.Journal{ID: "j1", Book: "main", PostedAt: at, Lines: []ledger.Line{{
 			ID: "l1", Account: account, Memo: memo, PostedAt: at,
 			Debit: ledger.Amount(debit), Credit: ledger.Amount(credit),
-			Meta: []ledger.Value{{Text: ref}, {Text: qty, Numeric: true}},
+			Meta:       []ledger.Value{{Text: ref}, {Text: qty, Numeric: true}},
+			VoidReason: ref, OriginalJournal: account,
 		}}}
 		var buf bytes.Buffer
 		w := csvfile.NewWriter(&buf, csvfile.Options{Meta: []string{"ref", "qty"}, Plain: plain})
@@ -99,7 +100,7 @@ func FuzzWriter(f *testing.F) {
 			t.Fatalf("output does not start with the byte order mark")
 		}
 		r := csv.NewReader(bytes.NewReader(data))
-		r.FieldsPerRecord = 13
+		r.FieldsPerRecord = 15
 		recs, err := r.ReadAll()
 		if err != nil {
 			t.Fatalf("csv.ReadAll(%q): %v", data, err)
@@ -115,7 +116,7 @@ func FuzzWriter(f *testing.F) {
 		for _, c := range []struct {
 			col  int
 			want string
-		}{{6, text(account)}, {9, text(memo)}, {11, text(ref)}, {7, ledger.Amount(debit).String()}, {8, ledger.Amount(credit).String()}} {
+		}{{6, text(account)}, {9, text(memo)}, {11, text(ref)}, {12, text(account)}, {13, text(ref)}, {7, ledger.Amount(debit).String()}, {8, ledger.Amount(credit).String()}} {
 			if row[c.col] != c.want {
 				t.Errorf("column %d = %q, want %q", c.col, row[c.col], c.want)
 			}
@@ -129,7 +130,7 @@ func FuzzWriter(f *testing.F) {
 				t.Errorf("amount %d satang written as %q", a, row[col])
 			}
 		}
-		if q := row[12]; !plain && csvfile.StartsLikeFormula(q) {
+		if q := row[14]; !plain && csvfile.StartsLikeFormula(q) {
 			if _, ok := new(big.Rat).SetString(q); !ok || strings.ContainsAny(q, "/xXpP_") {
 				t.Errorf("numeric meta %q written as %q: a formula trigger that is not a plain number", qty, q)
 			}

@@ -73,6 +73,8 @@ func (w *origWriter) WriteJournal(batchDate, entryID string, j ledger.Journal) e
 			l.Credit.String(),
 			w.text(memo),
 			voided,
+			w.text(refVoidReason(j, l)),
+			w.text(refOriginalJournal(j, l)),
 		)
 		for i := range w.opts.Meta {
 			var v ledger.Value
@@ -92,6 +94,22 @@ func (w *origWriter) WriteJournal(batchDate, entryID string, j ledger.Journal) e
 		w.rows++
 	}
 	return nil
+}
+
+// refVoidReason is the void_reason cell's text: the line's reason, else the journal's.
+func refVoidReason(j ledger.Journal, l ledger.Line) string {
+	if l.VoidReason != "" {
+		return l.VoidReason
+	}
+	return j.VoidReason
+}
+
+// refOriginalJournal is the original_journal cell's text: the line's _original_journal, else the journal's.
+func refOriginalJournal(j ledger.Journal, l ledger.Line) string {
+	if l.OriginalJournal != "" {
+		return l.OriginalJournal
+	}
+	return j.OriginalJournal
 }
 
 // text makes a cell with the independent reference (reference_test.go), never with the production cell().

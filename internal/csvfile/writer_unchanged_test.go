@@ -19,13 +19,19 @@ var meta = []string{"ref", "qty", "note"}
 // fuzzJournal builds a journal of three lines from fuzzed parts.
 func fuzzJournal(memo, account, ref, qty string, debit, credit int64, sec int64, voided bool) ledger.Journal {
 	at := time.Unix(sec%(1<<40), 0)
-	return ledger.Journal{ID: "j" + ref, Book: account, Memo: memo, PostedAt: at, Voided: voided, Lines: []ledger.Line{
+	j := ledger.Journal{ID: "j" + ref, Book: account, Memo: memo, PostedAt: at, Voided: voided, Lines: []ledger.Line{
 		{ID: "l1", Account: account, Memo: memo, PostedAt: at, Debit: ledger.Amount(debit), Credit: ledger.Amount(credit),
-			Meta: []ledger.Value{{Text: ref}, {Text: qty, Numeric: true}, {Text: memo}}},
+			Meta: []ledger.Value{{Text: ref}, {Text: qty, Numeric: true}, {Text: memo}}, OriginalJournal: ref},
 		{ID: ref, Account: memo, Book: ref, PostedAt: at.Add(time.Hour), Credit: ledger.Amount(debit), Voided: !voided,
-			Meta: []ledger.Value{{Text: qty}, {Text: ref, Numeric: true}}},
+			Meta: []ledger.Value{{Text: qty}, {Text: ref, Numeric: true}}, VoidReason: qty},
 		{ID: "l3", Account: qty, PostedAt: at, Debit: ledger.Amount(credit)},
 	}}
+	if voided {
+		j.VoidReason = memo
+	} else {
+		j.OriginalJournal = account
+	}
+	return j
 }
 
 // both writes js with the encoder and with the encoder as it was, and returns both outputs.
@@ -125,7 +131,8 @@ func TestMatchesEncodingCSV(t *testing.T) {
 				book = j.Book
 			}
 			rec := []string{ReferenceText("2026-11-28"), ReferenceText("q1"), ReferenceText(j.ID), ReferenceText(l.ID), l.PostedAt.UTC().Format(time.RFC3339),
-				ReferenceText(book), ReferenceText(l.Account), l.Debit.String(), l.Credit.String(), ReferenceText(memo), map[bool]string{true: "true", false: "false"}[l.Voided || j.Voided]}
+				ReferenceText(book), ReferenceText(l.Account), l.Debit.String(), l.Credit.String(), ReferenceText(memo), map[bool]string{true: "true", false: "false"}[l.Voided || j.Voided],
+				ReferenceText(refVoidReason(j, l)), ReferenceText(refOriginalJournal(j, l))}
 			for k := range meta {
 				var v ledger.Value
 				if k < len(l.Meta) {

@@ -9,6 +9,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 
+	"github.com/siamledger/ledger-export/internal/export"
 	"github.com/siamledger/ledger-export/internal/medici"
 )
 
@@ -135,6 +137,9 @@ type Config struct {
 	SharedDriveID string
 	Subject       string // DRIVE_IMPERSONATE_SUBJECT
 	FakeDrive     bool   // DRIVE_ENDPOINT names a local fake: its folder is neither a Shared Drive nor My Drive
+	// AccountMapSheet is the name of the account map the layout reads from the export folder; empty when it reads
+	// none.
+	AccountMapSheet string
 
 	NotifySet    bool   // NOTIFY_WEBHOOK_URL resolved to a value
 	NotifySecret string // its secret's id, for the fix
@@ -155,7 +160,10 @@ type Doctor struct {
 	Locks    Locks
 	Drive    Folders
 	Notifier Notifier // nil when NOTIFY_WEBHOOK_URL is unset
-	Now      func() time.Time
+	// AccountMap reads the account map from the export folder as every export attempt does; nil when the layout
+	// reads none (Config.AccountMapSheet is empty).
+	AccountMap func(ctx context.Context) (*export.Source, error)
+	Now        func() time.Time
 	// CallTimeout bounds each check's calls.
 	CallTimeout time.Duration
 }
@@ -171,6 +179,7 @@ const (
 	CheckDriveFolder      = "drive.folder"
 	CheckDriveAdd         = "drive.can_add_files"
 	CheckDriveQuota       = "drive.storage"
+	CheckAccountMap       = "drive.account_map"
 	CheckSecrets          = "secrets"
 	CheckNotice           = "notice"
 	CheckSchedule         = "schedule"
@@ -477,7 +486,8 @@ func (d *Doctor) drive(ctx context.Context) []Result {
 		default:
 			r.Fix = "retry; if it persists, check the Drive API's status"
 		}
-		return []Result{r, notChecked(CheckDriveAdd, CheckDriveFolder+" failed"), notChecked(CheckDriveQuota, CheckDriveFolder+" failed")}
+		return []Result{r, notChecked(CheckDriveAdd, CheckDriveFolder+" failed"), notChecked(CheckDriveQuota, CheckDriveFolder+" failed"),
+			notChecked(CheckAccountMap, CheckDriveFolder+" failed")}
 	}
 	var out []Result
 	switch {
@@ -516,7 +526,27 @@ func (d *Doctor) drive(ctx context.Context) []Result {
 			Detail: "the folder is in My Drive and the function acts as a service account, which has no storage quota: every upload will fail with storageQuotaExceeded",
 			Fix:    "move the folder into a Shared Drive and set drive_shared_drive_id, or set drive_impersonate_subject (domain-wide delegation); terraform/README.md §5"})
 	}
-	return out
+	return append(out, d.accountMap(ctx))
+}
+
+// accountMap reads the import layout's account map from the export folder, as every attempt does.
+func (d *Doctor) accountMap(ctx context.Context) Result {
+	name := d.Config.AccountMapSheet
+	if name == "" || d.AccountMap == nil {
+		return Result{Check: CheckAccountMap, Status: OK, Detail: "LAYOUT reads no account map from the export folder"}
+	}
+	cctx, cancel := d.call(ctx)
+	defer cancel()
+	src, err := d.AccountMap(cctx)
+	switch {
+	case err == nil:
+		return Result{Check: CheckAccountMap, Status: OK, Detail: fmt.Sprintf("%s: %d accounts mapped", src, src.Rows)}
+	case errors.Is(err, export.ErrAccountMap):
+		return Result{Check: CheckAccountMap, Status: Fail, Detail: err.Error(),
+			Fix: fmt.Sprintf("the accountant keeps the account map in the export folder: a Google Sheet (or a CSV) named %q whose first sheet has the columns account, code, name, tax_rate, tracking_name, tracking_option and a row per ledger account (internal/layout/README.md, \"The account map\"); until then every export fails as account_map and retries", name)}
+	default:
+		return Result{Check: CheckAccountMap, Status: Fail, Detail: "the account map cannot be read: " + err.Error(), Fix: "retry; if it persists, check the Drive API's status and the folder's sharing"}
+	}
 }
 
 // ----------------------------------------------------------------- notice --

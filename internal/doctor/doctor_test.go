@@ -132,7 +132,7 @@ func TestEveryCheckOK(t *testing.T) {
 	t.Logf("\n%s", rep.Text())
 	want := []string{doctor.CheckSecrets, doctor.CheckMongoConnect, doctor.CheckMongoReplicaSet, doctor.CheckMongoCollections,
 		doctor.CheckMongoIndexes, doctor.CheckMongoQueueWrite, doctor.CheckFirestore, doctor.CheckDriveFolder,
-		doctor.CheckDriveAdd, doctor.CheckDriveQuota, doctor.CheckNotice, doctor.CheckSchedule}
+		doctor.CheckDriveAdd, doctor.CheckDriveQuota, doctor.CheckAccountMap, doctor.CheckNotice, doctor.CheckSchedule}
 	if len(rep.Results) != len(want) {
 		t.Errorf("%d results, want %d", len(rep.Results), len(want))
 	}

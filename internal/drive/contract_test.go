@@ -149,7 +149,7 @@ func driveContract(t *testing.T, s *drive.Store) {
 	}
 
 	// Update: properties are added, the others stay.
-	if err := s.Finalize(ctx, f2.ID, map[string]string{"rows": "3", "sha256": "abc"}); err != nil {
+	if err := s.Finalize(ctx, f2.ID, map[string]string{"rows": "3", "sha256": "abc"}, "ledger-export test"); err != nil {
 		t.Fatalf("Finalize: %v", err)
 	}
 	files, err := s.Find(ctx, date)

@@ -129,11 +129,12 @@ func (s *Store) Upload(ctx context.Context, f export.NewFile, body io.Reader, pr
 	return file(res), nil
 }
 
-// Finalize adds properties to a file; other properties stay.
-func (s *Store) Finalize(ctx context.Context, id string, props map[string]string) error {
+// Finalize adds properties to a file (other properties stay) and sets its description, which Drive shows in
+// the file's details pane.
+func (s *Store) Finalize(ctx context.Context, id string, props map[string]string, description string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 	defer cancel()
-	_, err := s.svc.Files.Update(id, &drive.File{AppProperties: props}).SupportsAllDrives(true).Fields("id").Context(ctx).Do()
+	_, err := s.svc.Files.Update(id, &drive.File{AppProperties: props, Description: description}).SupportsAllDrives(true).Fields("id").Context(ctx).Do()
 	if err != nil {
 		return fmt.Errorf("set properties of %s: %w", id, classify(err, onMetadata))
 	}

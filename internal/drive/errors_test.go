@@ -273,7 +273,7 @@ func TestMetadataCallErrors(t *testing.T) {
 func trash(t *testing.T, e *env) error { return e.store.Trash(t.Context(), "no-such-file") }
 
 func finalize(t *testing.T, e *env) error {
-	return e.store.Finalize(t.Context(), "any", map[string]string{"rows": "1"})
+	return e.store.Finalize(t.Context(), "any", map[string]string{"rows": "1"}, "")
 }
 
 // none reports a row without a fault.

@@ -42,6 +42,14 @@
 //     files.update (PATCH: name, mimeType, description, modifiedTime,
 //     trashed, appProperties and properties merged key by key with null
 //     deleting a key, addParents and removeParents) and files.delete (204).
+//   - files.export of a Google Sheet (a file created with the metadata mimeType
+//     application/vnd.google-apps.spreadsheet, from an uploaded CSV, as Drive
+//     converts it) as text/csv: the CSV it holds. Other target types answer
+//     400; a file that is not a Docs Editors file 403 fileNotExportable;
+//     content over 10 MB 403 exportSizeLimitExceeded. Like Drive, export takes
+//     no supportsAllDrives, and a Docs Editors file has no md5Checksum,
+//     headRevisionId or size, and answers alt=media with 403
+//     fileNotDownloadable.
 //   - The fields parameter (partial response) for every method that returns
 //     a resource, including nested selections such as
 //     "files(id,name,appProperties),nextPageToken". Without fields, a File

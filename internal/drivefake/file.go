@@ -30,6 +30,7 @@ type File struct {
 	Created       time.Time
 	Modified      time.Time
 	WebViewLink   string
+	Description   string // the description Drive shows in the file's details pane
 }
 
 // fileRec is the stored form of a file. It is also its on-disk metadata.
@@ -102,6 +103,7 @@ func (f *fileRec) snapshot() File {
 		Created:       f.Created,
 		Modified:      f.Modified,
 		WebViewLink:   f.webViewLink(),
+		Description:   f.Description,
 	}
 }
 
@@ -140,6 +142,11 @@ func (f *fileRec) resource() map[string]any {
 		r["trashedTime"] = formatTime(f.TrashedTime)
 	}
 	if f.isFolder() {
+		return r
+	}
+	if isGoogleDoc(f.MimeType) {
+		// Docs Editors files have no binary content: Drive gives them no checksums, no head revision and no
+		// download link (their content is exported, see export.go).
 		return r
 	}
 	r["size"] = strconv.FormatInt(f.Size, 10)

@@ -447,6 +447,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, info *reqInfo) {
 		}
 	case strings.HasPrefix(p, uploadFiles+"/") && !strings.Contains(p[len(uploadFiles)+1:], "/") && len(p) > len(uploadFiles)+1:
 		s.routeUpdateUpload(w, r, info, p[len(uploadFiles)+1:])
+	case strings.HasPrefix(p, apiFiles+"/") && strings.HasSuffix(p, "/export") && r.Method == http.MethodGet &&
+		!strings.Contains(strings.TrimSuffix(p[len(apiFiles)+1:], "/export"), "/"):
+		s.handleExport(w, r, info, strings.TrimSuffix(p[len(apiFiles)+1:], "/export"))
 	case strings.HasPrefix(p, apiFiles+"/") && strings.Contains(p[len(apiFiles)+1:], "/revisions"):
 		id, rest, _ := strings.Cut(p[len(apiFiles)+1:], "/revisions")
 		if id == "" || strings.Contains(id, "/") {

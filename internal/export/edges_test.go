@@ -484,7 +484,7 @@ func TestReconcileRefusesAfterTheLeaseIsLost(t *testing.T) {
 type laggingList struct{ export.Drive }
 
 func (laggingList) Find(context.Context, string) ([]export.File, error) { return nil, nil }
-func (laggingList) Finalize(context.Context, string, map[string]string) error {
+func (laggingList) Finalize(context.Context, string, map[string]string, string) error {
 	return export.ErrPermanent
 }
 

@@ -23,8 +23,10 @@ const markBatch = 1000
 func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, read *bloom.BloomFilter) (Summary, error) {
 	enc := r.newEncoder(w, b.Date)
 	s := Summary{Date: b.Date, FileName: r.FileName(b.Date)}
+	r.windowOf(&s, b)
 	var (
 		totals  ledger.Totals
+		voids   voidTotals
 		pending []Failure
 	)
 	flush := func() error {
@@ -65,6 +67,7 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, re
 				continue
 			}
 			totals = totals.Add(e.Journal)
+			voids.add(e.Journal)
 			s.Journals++
 			if !b.Since.IsZero() && !e.CreatedAt.IsZero() && e.CreatedAt.Before(b.Since) {
 				// A late arrival: its own date was done before it became visible.
@@ -92,5 +95,79 @@ func (r *Runner) encode(ctx context.Context, b Batch, w io.Writer, mark bool, re
 	s.EntriesExported = s.Journals
 	s.EntriesClaimed = s.Journals + s.EntriesFailed
 	s.DebitTotal, s.CreditTotal = totals.Debit.String(), totals.Credit.String()
+	voids.summarise(&s, enc)
 	return s, nil
+}
+
+// voidTotals adds up the voided journals and the reversals among the exported ones (see VoidTotals).
+type voidTotals struct {
+	voided, reversals               int64
+	liveSum, voidedSum, reversalSum ledger.Totals
+}
+
+// add counts j when Medici voided it or committed it as a reversal.
+func (v *voidTotals) add(j ledger.Journal) {
+	switch {
+	case isVoided(j):
+		v.voided++
+		v.voidedSum = v.voidedSum.Add(j)
+	case reverses(j):
+		v.reversals++
+		v.reversalSum = v.reversalSum.Add(j)
+	default:
+		v.liveSum = v.liveSum.Add(j)
+	}
+}
+
+// summarise sets the summary's voids and the journals the encoder left out. Every exported journal is added to
+// exactly one of live, voided and reversals, so the three add up to the summary's totals.
+func (v *voidTotals) summarise(s *Summary, enc Encoder) {
+	var out ledger.Totals
+	if l, ok := enc.(LeftOutLister); ok {
+		all := l.LeftOut()
+		s.EntriesLeftOut = int64(len(all))
+		s.LeftOut = all[:min(len(all), MaxListedFailures)]
+		out = l.LeftOutTotals()
+	}
+	if v.voided == 0 && v.reversals == 0 && s.EntriesLeftOut == 0 {
+		return
+	}
+	s.Voids = &VoidTotals{
+		LiveDebit:      v.liveSum.Debit.String(),
+		LiveCredit:     v.liveSum.Credit.String(),
+		Voided:         v.voided,
+		VoidedDebit:    v.voidedSum.Debit.String(),
+		VoidedCredit:   v.voidedSum.Credit.String(),
+		Reversals:      v.reversals,
+		ReversalDebit:  v.reversalSum.Debit.String(),
+		ReversalCredit: v.reversalSum.Credit.String(),
+		LeftOutDebit:   out.Debit.String(),
+		LeftOutCredit:  out.Credit.String(),
+	}
+}
+
+// isVoided reports whether Medici marked j, or one of its lines, voided.
+func isVoided(j ledger.Journal) bool {
+	if j.Voided {
+		return true
+	}
+	for _, l := range j.Lines {
+		if l.Voided {
+			return true
+		}
+	}
+	return false
+}
+
+// reverses reports whether j is a reversal Medici's void() committed: it, or a line, names the original journal.
+func reverses(j ledger.Journal) bool {
+	if j.OriginalJournal != "" {
+		return true
+	}
+	for _, l := range j.Lines {
+		if l.OriginalJournal != "" {
+			return true
+		}
+	}
+	return false
 }

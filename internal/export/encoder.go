@@ -1,7 +1,10 @@
 package export
 
 import (
+	"context"
+	"fmt"
 	"io"
+	"time"
 
 	"github.com/siamledger/ledger-export/internal/ledger"
 )
@@ -22,11 +25,42 @@ type Encoder interface {
 	Rows() int64
 }
 
+// LeftOutLister is an Encoder whose layout may leave exported journals out of the file on purpose (an import
+// layout leaves a voided journal and its reversal out together). encode asks it after Close and lists them in the
+// summary. *csvfile.Writer and *xlsxfile.Writer implement it; an encoder without it leaves nothing out.
+type LeftOutLister interface {
+	// LeftOut lists every journal left out, in the order the file decided on them.
+	LeftOut() []LeftOut
+	// LeftOutTotals adds up their debits and credits.
+	LeftOutTotals() ledger.Totals
+}
+
 // Format is the kind of file a date becomes. The formats are peers that the wiring injects: csvfile.Format and
 // xlsxfile.Format each build one, and this package imports neither.
 type Format struct {
 	Extension  string                                 // the file name's extension, without the dot: "csv", "xlsx"
 	NewEncoder func(w io.Writer, date string) Encoder // starts the date's file on w
+	// Load, when set, reads what the file depends on besides the ledger (an import layout's account map, kept by
+	// the accountant in the export folder) at the start of every attempt that makes a file, and returns the format
+	// to make it with and what was read, for the summary. An error wrapping ErrAccountMap fails the attempt with
+	// ClassAccountMap; others are classified as Drive errors.
+	Load func(ctx context.Context) (Format, *Source, error)
+}
+
+// Source is a file an export was made with, besides the ledger: the account map, as read by the attempt.
+type Source struct {
+	Name     string    `json:"name"`
+	FileID   string    `json:"fileId"`
+	Kind     string    `json:"kind"`    // "Google Sheet" or "CSV"
+	Version  int64     `json:"version"` // Drive's version number of the file
+	Modified time.Time `json:"modifiedTime,omitzero"`
+	SHA256   string    `json:"sha256"` // of the content read
+	Rows     int       `json:"rows"`   // accounts mapped
+}
+
+// String is the source as the file's description shows it.
+func (s *Source) String() string {
+	return fmt.Sprintf("%s (%s, Drive version %d, sha256 %.12s)", s.Name, s.Kind, s.Version, s.SHA256)
 }
 
 // extension is the file name's extension.

@@ -26,6 +26,10 @@ const (
 	// ClassEarlierDate: an earlier date is unfinished and could not be finished first, so the run's own date
 	// waits (a retry, once the earlier date is done, exports it).
 	ClassEarlierDate Class = "earlier_date"
+	// ClassAccountMap: the import layout's account map in the export folder is missing or cannot be read as a
+	// map. The accountant fixes the sheet; the next attempt (a retry, or the next day's healing) reads it again,
+	// so no operator has to clear anything.
+	ClassAccountMap Class = "account_map"
 )
 
 // Sentinel errors that adapters wrap and callers test with errors.Is.
@@ -43,6 +47,9 @@ var (
 	// ErrEarlierUnfinished reports that an earlier date is unfinished and could not be finished first: the
 	// run's own date is not exported, so that no entry of the earlier date's window lands in a later file.
 	ErrEarlierUnfinished = errors.New("an earlier date is unfinished")
+	// ErrAccountMap reports an account map the accountant must fix (missing, duplicated, or not a map): the
+	// attempt writes nothing and fails with ClassAccountMap.
+	ErrAccountMap = errors.New("account map")
 )
 
 // Error is a failed step of a run, with its class.
@@ -75,6 +82,8 @@ func stepError(step string, class Class, err error) *Error {
 		class = ClassLeaseLost
 	case errors.Is(err, ErrMismatch):
 		class = ClassMismatch
+	case errors.Is(err, ErrAccountMap):
+		class = ClassAccountMap
 	case errors.Is(err, ledger.ErrUnwritable):
 		// The layout refuses the day's file (more lines than the package imports, say): no retry fixes it, and
 		// retrying it as an outage would stop the healing of every later date.

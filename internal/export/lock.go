@@ -12,6 +12,10 @@ import (
 func (r *Runner) run(ctx context.Context, b Batch, req Request, start, began time.Time, wait *Error) (Report, error) {
 	if req.DryRun {
 		b.Preview = true
+		r, err := r.loaded(ctx)
+		if err != nil {
+			return Report{Outcome: OutcomeFailed}, err
+		}
 		h := newHashWriter(false)
 		sctx, endStream := r.obs().StartStep(ctx, StepStream, b.Date, 0)
 		s, err := r.encode(sctx, b, h, false, nil)

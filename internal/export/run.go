@@ -28,6 +28,9 @@ type Runner struct {
 	Logger         *slog.Logger
 	Observer       Observer // spans and metrics; nil observes nothing
 
+	// source is what Format.Load read for this attempt (set on the attempt's copy of the runner; see loaded).
+	source *Source
+
 	// Reached, when set, is called at each named point of a run (see the Point constants) with the bytes uploaded
 	// so far. Only the fault-injection harness sets it; production wiring leaves it nil.
 	Reached func(point string, offset int64)

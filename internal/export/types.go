@@ -300,8 +300,9 @@ type Drive interface {
 	Status(ctx context.Context, s UploadSession) (SessionStatus, error)
 	// Resume continues a session with body, which starts at s.Offset.
 	Resume(ctx context.Context, s UploadSession, body io.Reader, progress func(UploadProgress)) (File, error)
-	// Finalize sets the properties known only once the content is complete (row count, SHA-256).
-	Finalize(ctx context.Context, id string, props map[string]string) error
+	// Finalize sets the properties known only once the content is complete (row count, SHA-256) and the
+	// description Drive's details pane shows (the summary, see Describe).
+	Finalize(ctx context.Context, id string, props map[string]string, description string) error
 	// Trash moves a file to Drive's trash, where it stays recoverable for 30 days.
 	Trash(ctx context.Context, id string) error
 }
@@ -335,6 +336,51 @@ type Summary struct {
 	// Correction is set when the file is a deliberate re-export of a date that was done: who asked, why, and
 	// what the file held before.
 	Correction *Correction `json:"correction,omitempty"`
+	// Voids adds up the exported journals Medici voided and the reversals its void() committed, apart from the
+	// rest; nil when the file's decision holds neither. See VoidTotals for how they reconcile with the totals.
+	Voids *VoidTotals `json:"voids,omitempty"`
+	// EntriesLeftOut counts the entries whose journal the layout left out of the file on purpose: an import layout
+	// leaves a voided journal and its reversal out together when both are in the date's file (they net to zero).
+	// They are exported (in the file's decision, marked completed with it) and counted in EntriesExported, Journals
+	// and the totals; LeftOut lists the first MaxListedFailures of them, each with why.
+	EntriesLeftOut int64     `json:"entriesLeftOut,omitempty"`
+	LeftOut        []LeftOut `json:"leftOut,omitempty"`
+	// WindowFrom and WindowTo are the date's window [from, to) of queue times, in TimeZone: the cutoff of the
+	// day before and the date's cutoff.
+	WindowFrom string `json:"windowFrom,omitempty"`
+	WindowTo   string `json:"windowTo,omitempty"`
+	TimeZone   string `json:"timeZone,omitempty"`
+	// AccountMap is the account map the file was made with (an import layout's), as read by the attempt.
+	AccountMap *Source `json:"accountMap,omitempty"`
+}
+
+// VoidTotals are the debits and credits of the voids among a date's exported journals. A journal marked voided
+// (on the journal or a line) counts as voided, also when it is itself a reversal; a journal carrying
+// _original_journal and not voided counts as a reversal; every other exported journal is live. So
+//
+//	debitTotal = liveDebit + voidedDebit + reversalDebit (and the same for credits),
+//
+// and the lines the file holds add up to debitTotal − leftOutDebit (a summary journal nets them further).
+type VoidTotals struct {
+	LiveDebit      string `json:"liveDebit"`
+	LiveCredit     string `json:"liveCredit"`
+	Voided         int64  `json:"voided"` // voided journals
+	VoidedDebit    string `json:"voidedDebit"`
+	VoidedCredit   string `json:"voidedCredit"`
+	Reversals      int64  `json:"reversals"` // reversal journals
+	ReversalDebit  string `json:"reversalDebit"`
+	ReversalCredit string `json:"reversalCredit"`
+	LeftOutDebit   string `json:"leftOutDebit"` // the journals of Summary.LeftOut, all of them
+	LeftOutCredit  string `json:"leftOutCredit"`
+}
+
+// LeftOut is an exported journal that the file leaves out on purpose, and why.
+type LeftOut struct {
+	EntryID   string `json:"entryId"`
+	JournalID string `json:"journalId"`
+	Reason    string `json:"reason"`
+	Debit     string `json:"debit"`
+	Credit    string `json:"credit"`
 }
 
 // LateEntry is a late arrival: an entry written in a later date's file, with the date its createdAt belongs to.

@@ -63,7 +63,9 @@ func (a *attempt) uploadFile(ctx context.Context) (File, Summary, error) {
 		"entries":    strconv.FormatInt(s.Journals, 10),
 		"sha256":     s.SHA256,
 	}
-	if err := a.Drive.Finalize(ctx, file.ID, props); err != nil {
+	described := s
+	described.Generation = a.b.Generation
+	if err := a.Drive.Finalize(ctx, file.ID, props, Describe(described)); err != nil {
 		return File{}, Summary{}, stepError("finalize", ClassDriveTransient, err)
 	}
 	if file.Properties == nil {

@@ -108,30 +108,11 @@ func csvFormat(l layout.Layout) export.Format {
 	return csvfile.Format(csvfile.Options{Meta: meta, Location: bench.Zone, Layout: l})
 }
 
-// The demo organisation's settings, as its accountant set them up in each package: written out here, not read
-// from the account map, so that a map naming a code or an account the package does not have fails the check.
+// The demo organisation in each package (importcheck.DemoXero, DemoQuickBooks).
 var (
-	xeroOrg = importcheck.Xero{
-		Codes: set("090", "091", "092", "200", "445", "461", "469", "477", "610", "615", "800", "820", "825", "826", "827"),
-		// Xero's default system accounts: accounts receivable and payable, and the GST/VAT account.
-		SystemCodes: set("610", "800", "820"),
-		TaxRates:    set("Tax Exempt", "Output VAT 7%", "Input VAT 7%", "No VAT"),
-	}
-	qboOrg = importcheck.QuickBooks{Accounts: map[string]string{
-		"Cash on hand": "Bank", "KBank current account": "Bank", "SCB current account": "Bank",
-		"Accounts Receivable (A/R)": "Accounts receivable (A/R)", "Input VAT": "Other Current Assets",
-		"Output VAT": "Other Current Liabilities", "Withholding tax payable": "Other Current Liabilities",
-		"Sales": "Income", "Rent": "Expenses", "Light and power": "Expenses", "Salaries": "Expenses", "Supplies": "Expenses",
-	}}
+	xeroOrg = importcheck.DemoXero
+	qboOrg  = importcheck.DemoQuickBooks
 )
-
-func set(s ...string) map[string]bool {
-	m := map[string]bool{}
-	for _, v := range s {
-		m[v] = true
-	}
-	return m
-}
 
 // voidedIDs are the ids of the demo's voided journals.
 func voidedIDs(d demo.Data) []string {

@@ -9,7 +9,8 @@ import (
 // TestXeroRules feeds the Xero checker a good file and files each breaking one rule of help.xero.com's manual
 // journal import page, and requires exactly that rule. It fails if a rule never fires, or fires on a good file.
 func TestXeroRules(t *testing.T) {
-	x := importcheck.Xero{Codes: set("200", "090", "610"), SystemCodes: set("610"), TaxRates: set("Tax Exempt")}
+	x := importcheck.Xero{Codes: map[string]bool{"200": true, "090": true, "610": true}, SystemCodes: map[string]bool{"610": true},
+		TaxRates: map[string]bool{"Tax Exempt": true}}
 	head := "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount\r\n"
 	good := "Sales 1,30/06/2026,a,200,Tax Exempt,-10.50\r\nSales 1,30/06/2026,b,090,Tax Exempt,10.50\r\n"
 	for _, tc := range []struct{ name, file, rule string }{

@@ -2,7 +2,8 @@
 // how posted_at is written as text, whether money is a debit and a credit column or one signed amount, and which
 // constant columns an accounting package's import wants. The CSV and the XLSX writers both follow a Layout.
 //
-// Default is today's file: its columns stay byte for byte what consumers already read. Presets (see presets.go)
+// Default is the default file: the columns consumers already read, with void_reason and original_journal after
+// voided (issue 19; the meta columns moved two to the right). Presets (see presets.go)
 // are the journal import templates of accounting packages; Parse reads the LAYOUT variable.
 package layout
 
@@ -93,6 +94,10 @@ type Layout struct {
 	// with a map column needs one of them; until one is given, every journal fails with "account X has no row".
 	AccountMap    string `json:"accountMap,omitempty"`
 	AccountMapCSV string `json:"accountMapCSV,omitempty"`
+	// AccountMapSheet names the account map kept in the export folder: a Google Sheet (its first sheet) or a CSV
+	// file of that name, read at every attempt (see SheetName). It is where a layout with a map column takes its
+	// map when neither AccountMap nor AccountMapCSV is given.
+	AccountMapSheet string `json:"accountMapSheet,omitempty"`
 	// Mode is "detail" (a row per line, the default) or "summary": one journal per posting date with one line per
 	// account code, tax rate and tracking option (a daily summary journal, as a point-of-sale system posts).
 	Mode string `json:"mode,omitempty"`
@@ -105,7 +110,9 @@ type Layout struct {
 	MaxLines int `json:"maxLines,omitempty"`
 	// Voids is what the layout does with a voided journal: "keep" (write it, marked voided, as the default file
 	// does) or "net" (an import: a voided journal and its reversal in the same file are left out together; a
-	// voided journal whose reversal is not in the file fails the file).
+	// voided journal whose reversal is not in the file is posted as it stood at the cutoff, since its reversal, in
+	// a later file, reverses it; a reversal whose journal is not in the file is posted). The policy table:
+	// README.md, "What each layout does with a voided journal and its reversal".
 	Voids string `json:"voids,omitempty"`
 	// FormulaGuard turns the CSV formula guard on or off for this layout; unset keeps CSV_FORMULA_GUARD. The import
 	// presets set it off: an import does not evaluate formulas, and the apostrophe would become part of the text.
@@ -117,6 +124,28 @@ type Layout struct {
 
 // Accounts returns the layout's account map, or nil.
 func (l Layout) Accounts() *AccountMap { return l.accounts }
+
+// DefaultSheet is the account map's name in the export folder when the layout names none.
+const DefaultSheet = "account-map"
+
+// SheetName returns the name of the account map the layout reads from the export folder at every attempt, or ""
+// when it needs none (no map column) or was given one (AccountMap, AccountMapCSV).
+func (l Layout) SheetName() string {
+	if !l.usesMap() || l.accounts != nil {
+		return ""
+	}
+	if l.AccountMapSheet != "" {
+		return l.AccountMapSheet
+	}
+	return DefaultSheet
+}
+
+// WithAccounts returns a copy of the layout that writes with the account map m (read from the export folder for
+// one attempt).
+func (l Layout) WithAccounts(m *AccountMap) Layout {
+	l.accounts = m
+	return l
+}
 
 // Summary reports whether the layout writes daily summary journals.
 func (l Layout) Summary() bool { return l.Mode == "summary" }
@@ -147,11 +176,15 @@ func (l Layout) usesMap() bool {
 // IsDefault reports whether the layout is Default's: the CSV writer keeps its fixed fast path for it.
 func (l Layout) IsDefault() bool { return l.isDefault }
 
-// defaultFields are today's columns, in order; meta columns follow them.
-var defaultFields = []Field{BatchDate, EntryID, JournalID, LineID, PostedAt, Book, Account, Debit, Credit, Memo, Voided}
+// defaultFields are the default file's columns, in order; meta columns follow them. void_reason and
+// original_journal were added after voided in issue 19, so that the file shows why a journal is voided and which
+// journal a reversal reverses.
+var defaultFields = []Field{BatchDate, EntryID, JournalID, LineID, PostedAt, Book, Account, Debit, Credit, Memo, Voided,
+	VoidReason, OriginalJournal}
 
-// Default is today's layout: the fixed columns under their field names, then "meta.<field>" for each configured
-// meta field, posted_at as RFC 3339, and 0.00 written out.
+// Default is the default layout: the fixed columns under their field names, then "meta.<field>" for each
+// configured meta field, posted_at as RFC 3339, and 0.00 written out. It keeps voided journals and their
+// reversals and marks them (voided, void_reason, original_journal).
 func Default(meta []string) Layout {
 	l := Layout{Name: "default", isDefault: true}
 	for _, f := range defaultFields {

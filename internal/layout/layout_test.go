@@ -78,13 +78,15 @@ func TestPresets(t *testing.T) {
 	}
 }
 
-// TestDefaultIsTodaysFile: LAYOUT=default, set explicitly, writes today's file byte for byte: the header and rows
-// below are written out by hand from internal/csvfile/README.md (the fixed columns, then meta.<field>; posted_at
-// in RFC 3339 with the zone's offset; 0.00 written out; voided as true/false; the formula guard's apostrophe), not
-// taken from the writer. The default layout is written twice: as Parse returns it (the CSV writer's fast path) and
-// as a copy of its columns that is not marked default (the generic path every other layout and the XLSX writer's
-// columns take). Fails if the default layout's columns, headers, date format or zero rule differ from today's file
-// in any byte, on either path.
+// TestDefaultIsTodaysFile: LAYOUT=default, set explicitly, writes the default file byte for byte: the header and
+// rows below are written out by hand from internal/csvfile/README.md (the fixed columns, void_reason and
+// original_journal after voided, then meta.<field>; posted_at in RFC 3339 with the zone's offset; 0.00 written out;
+// voided as true/false; the formula guard's apostrophe), not taken from the writer. A voided line carries its
+// journal's void reason, and a Medici reversal its original journal's id. The default layout is written twice: as
+// Parse returns it (the CSV writer's fast path) and as a copy of its columns that is not marked default (the
+// generic path every other layout and the XLSX writer's columns take). Fails if the default layout's columns,
+// headers, date format or zero rule differ from the documented file in any byte, on either path, or if the void
+// columns are missing, misplaced, or read the line's fields without the journal's fallback.
 func TestDefaultIsTodaysFile(t *testing.T) {
 	meta := []string{"qty", "inv"}
 	lay, err := layout.Parse("default", meta)
@@ -93,10 +95,16 @@ func TestDefaultIsTodaysFile(t *testing.T) {
 	}
 	j := rent()
 	j.Lines[0].Meta = []ledger.Value{{Text: "3", Numeric: true}, {Text: "INV-7"}}
-	j.Lines[1].Voided = true
-	want := "batch_date,entry_id,journal_id,line_id,posted_at,book,account,debit,credit,memo,voided,meta.qty,meta.inv\r\n" +
-		"2026-11-28,e1,6b0ac2406b0c05b000000001,l1,2026-11-28T10:04:05+07:00,main,6100,15000.25,0.00,\"ค่าเช่า, November\",false,3,INV-7\r\n" +
-		"2026-11-28,e1,6b0ac2406b0c05b000000001,l2,2026-11-28T10:04:05+07:00,main,1000,0.00,15000.25,'=paid in cash,true,,\r\n"
+	j.Voided, j.VoidReason = true, "ซ้ำ, duplicate" // Medici marks the journal and its lines; the lines here rely on the journal's
+	j.Lines[1].VoidReason = "line's own"
+	rev := rent()
+	rev.ID, rev.OriginalJournal, rev.Memo = "6b0ac2406b0c05b000000002", j.ID, "ซ้ำ, duplicate"
+	rev.Lines = rev.Lines[:1]
+	rev.Lines[0].ID, rev.Lines[0].Debit, rev.Lines[0].Credit = "r1", 0, 1500025
+	want := "batch_date,entry_id,journal_id,line_id,posted_at,book,account,debit,credit,memo,voided,void_reason,original_journal,meta.qty,meta.inv\r\n" +
+		"2026-11-28,e1,6b0ac2406b0c05b000000001,l1,2026-11-28T10:04:05+07:00,main,6100,15000.25,0.00,\"ค่าเช่า, November\",true,\"ซ้ำ, duplicate\",,3,INV-7\r\n" +
+		"2026-11-28,e1,6b0ac2406b0c05b000000001,l2,2026-11-28T10:04:05+07:00,main,1000,0.00,15000.25,'=paid in cash,true,line's own,,,\r\n" +
+		"2026-11-28,e1,6b0ac2406b0c05b000000002,r1,2026-11-28T10:04:05+07:00,main,6100,0.00,15000.25,\"ซ้ำ, duplicate\",false,,6b0ac2406b0c05b000000001,,\r\n"
 	generic := layout.Layout{Name: "custom", Columns: lay.Columns, DateFormat: lay.DateFormat, BlankZero: lay.BlankZero}
 	if generic.IsDefault() {
 		t.Fatal("a copy of the default layout's columns is marked default: it would not take the generic path")
@@ -105,8 +113,8 @@ func TestDefaultIsTodaysFile(t *testing.T) {
 		name string
 		lay  layout.Layout
 	}{{"default (fast path)", lay}, {"its columns (generic path)", generic}} {
-		if got := csvWithMeta(t, c.lay, meta, j); got != want {
-			t.Errorf("LAYOUT=default, %s, wrote\n%s\nwant today's file\n%s", c.name, got, want)
+		if got := csvWithMeta(t, c.lay, meta, j, rev); got != want {
+			t.Errorf("LAYOUT=default, %s, wrote\n%s\nwant the documented file\n%s", c.name, got, want)
 		}
 	}
 	if h := strings.Join(lay.Header(), ","); h != strings.Join(csvfile.Header(meta), ",") {

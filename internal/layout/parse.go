@@ -75,7 +75,7 @@ func (p Layout) with(o Layout) Layout {
 		dst *string
 		src string
 	}{
-		{&l.AccountMap, o.AccountMap}, {&l.AccountMapCSV, o.AccountMapCSV}, {&l.Mode, o.Mode},
+		{&l.AccountMap, o.AccountMap}, {&l.AccountMapCSV, o.AccountMapCSV}, {&l.AccountMapSheet, o.AccountMapSheet}, {&l.Mode, o.Mode},
 		{&l.DetailFile, o.DetailFile}, {&l.NameField, o.NameField}, {&l.Voids, o.Voids},
 	} {
 		if s.src != "" {
@@ -167,12 +167,11 @@ func (l Layout) compile(meta []string) (Layout, error) {
 	if l.MaxLines < 0 {
 		errs = append(errs, fmt.Errorf("maxLines %d is negative", l.MaxLines))
 	}
-	if l.usesMap() && l.accounts == nil {
-		name := l.Name
-		if l.Preset != "" {
-			name = l.Preset
-		}
-		errs = append(errs, fmt.Errorf(`%s needs an account map for its codes and names: give LAYOUT as {"preset":"%s","accountMap":"path/to/map.csv"} (see internal/layout/README.md)`, name, name))
+	if l.AccountMapSheet != "" && (l.AccountMap != "" || l.AccountMapCSV != "") {
+		errs = append(errs, errors.New("gives accountMapSheet with accountMap or accountMapCSV: give one"))
+	}
+	if l.AccountMapSheet != "" && !l.usesMap() {
+		errs = append(errs, errors.New("gives accountMapSheet but no column reads the account map"))
 	}
 	if l.Summary() && !l.usesMap() {
 		errs = append(errs, errors.New("a summary journal groups lines by the account map: add an account_code or account_name column and a map"))
@@ -220,7 +219,7 @@ func kindOf(f Field) (k Kind, ok bool) {
 func fieldNames() []string {
 	var s []string
 	for _, f := range append(slices.Clone(defaultFields), Amount, JournalNo, AccountCode, AccountName, TaxRate, TrackingName,
-		TrackingOption, Narration, JournalRef, Name, VoidReason, OriginalJournal) {
+		TrackingOption, Narration, JournalRef, Name) {
 		s = append(s, string(f))
 	}
 	return s

@@ -784,8 +784,14 @@ func (s *Store) LogExport(ctx context.Context, sum export.Summary, now time.Time
 		{Key: "entriesFailed", Value: sum.EntriesFailed}, {Key: "entriesLate", Value: sum.EntriesLate},
 		{Key: "debitTotal", Value: sum.DebitTotal}, {Key: "creditTotal", Value: sum.CreditTotal},
 		{Key: "attempt", Value: sum.Attempt}, {Key: "updatedAt", Value: now},
+		{Key: "windowFrom", Value: sum.WindowFrom}, {Key: "windowTo", Value: sum.WindowTo}, {Key: "timeZone", Value: sum.TimeZone},
 	}
 	update := bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "createdAt", Value: now}}}}
+	if m := sum.AccountMap; m != nil {
+		// Which account map the file was made with, for the app's own audit of the accountant's imports.
+		set = append(set, bson.E{Key: "accountMap", Value: bson.D{{Key: "name", Value: m.Name}, {Key: "fileId", Value: m.FileID},
+			{Key: "version", Value: m.Version}, {Key: "sha256", Value: m.SHA256}}})
+	}
 	if c := sum.Correction; c != nil {
 		p := c.Previous
 		set = append(set, bson.E{Key: "correction", Value: bson.D{

@@ -212,7 +212,8 @@ func TestLogExportIsOnePerExport(t *testing.T) {
 	first := export.Summary{Date: "2026-11-28", Generation: 2, Rows: 10, FileID: "f", FileName: "ledger-2026-11-28.csv", SHA256: "aa", DebitTotal: "5.00", CreditTotal: "5.00", EntriesExported: 4}
 	retry := first
 	retry.Rows, retry.EntriesLate = 11, 1
-	correction := export.Summary{Date: "2026-11-28", Generation: 5, Rows: 12, FileID: "f", FileName: "ledger-2026-11-28.csv", SHA256: "bb", DebitTotal: "7.00", CreditTotal: "7.00", EntriesExported: 5,
+	correction := export.Summary{Date: "2026-11-28", Generation: 5, Rows: 12, WindowFrom: "2026-11-27 18:00", TimeZone: "Asia/Bangkok",
+		AccountMap: &export.Source{Name: "account-map", FileID: "m1", Version: 7, SHA256: "cc"}, FileID: "f", FileName: "ledger-2026-11-28.csv", SHA256: "bb", DebitTotal: "7.00", CreditTotal: "7.00", EntriesExported: 5,
 		Correction: &export.Correction{By: "ops@example.com", Reason: "journal fixed", At: at, RetryFailed: true,
 			Previous: export.PreviousFile{Rows: 11, EntriesExported: 4, DebitTotal: "5.00", CreditTotal: "5.00", SHA256: "aa", RevisionID: "r1", Generation: 2}}}
 	s, db, _ := setup(t, demo.Data{}, 10)
@@ -234,6 +235,9 @@ func TestLogExportIsOnePerExport(t *testing.T) {
 	}
 	if l := logs[0]; l["action"] != "csv_generated" || l["generation"] != int64(2) || l["rows"] != int64(11) || l["entriesLate"] != int64(1) || l["correction"] != nil {
 		t.Errorf("first export's log = %v, want generation 2 replaced by its retry: rows 11, entriesLate 1, no correction", l)
+	}
+	if m, _ := logs[1]["accountMap"].(bson.M); m["version"] != int64(7) || m["sha256"] != "cc" || logs[1]["windowFrom"] != "2026-11-27 18:00" || logs[1]["timeZone"] != "Asia/Bangkok" || logs[0]["accountMap"] != nil {
+		t.Errorf("the correction's log = %v; want its account map (version 7, sha256 cc) and window, and none on the first", logs[1])
 	}
 	c, _ := logs[1]["correction"].(bson.M)
 	prev, _ := c["previous"].(bson.M)

@@ -189,10 +189,24 @@ func readyText(w words, s export.Summary) string {
 			fmt.Fprintf(&b, w.failure+"\n", f.EntryID, f.Reason)
 		}
 	}
+	b.WriteString(leftOutLine(w, s))
 	if s.WebViewLink != "" {
 		fmt.Fprintf(&b, w.open, s.WebViewLink)
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// leftOutLine is one line on the voided journals the file left out with their reversals, or "" when it left none
+// out. They are counted as exported; the summary lists each.
+func leftOutLine(w words, s export.Summary) string {
+	if s.EntriesLeftOut == 0 {
+		return ""
+	}
+	debit := ""
+	if s.Voids != nil {
+		debit = fmt.Sprintf(w.leftOutDebit, money(s.Voids.LeftOutDebit))
+	}
+	return fmt.Sprintf(w.leftOut+"\n", thousands(s.EntriesLeftOut), debit)
 }
 
 // correctedText is the "file was corrected" message: the same file (and link) holds new content; what changed,

@@ -7,6 +7,7 @@ package notify
 // (6 Dec 2026) are written alike in both; the failure reasons come from the code and stay English.
 type words struct {
 	ready, counts, totals, failures, failure, more, open string
+	leftOut, leftOutDebit                                string // the count, then leftOutDebit or ""; the debit
 	corrected, why, countsChange, totalsChange           string
 	late                                                 string // the date, then the cause
 	causeDrive, causeMongo, causeSettings, causeProgress string
@@ -21,13 +22,16 @@ const (
 
 var noticeWords = map[string]words{
 	English: {
-		ready:        "The ledger file for %s is in Drive: %s",
-		counts:       "Entries exported: %s. Failed: %s. Rows: %s.",
-		totals:       "Debit total: %s. Credit total: %s.",
-		failures:     "Entries not in the file, and why:",
-		failure:      "- entry %s: %s",
-		more:         "and %s more (listed in the export's summary)",
-		open:         "Open it: %s",
+		ready:    "The ledger file for %s is in Drive: %s",
+		counts:   "Entries exported: %s. Failed: %s. Rows: %s.",
+		totals:   "Debit total: %s. Credit total: %s.",
+		failures: "Entries not in the file, and why:",
+		failure:  "- entry %s: %s",
+		more:     "and %s more (listed in the export's summary)",
+		open:     "Open it: %s",
+		leftOut: "Left out on purpose: %s entries%s, voided journals with their reversals in the same file, which cancel " +
+			"out; they are counted as exported and listed in the export's summary.",
+		leftOutDebit: " (debit %s)",
 		corrected:    "The ledger file for %s was corrected: %s now holds a new version (same link; the earlier version is kept in the file's version history).",
 		why:          "Why: %s (asked by %s).",
 		countsChange: "Entries exported: %s → %s. Failed: %s → %s. Rows: %s → %s.",
@@ -41,13 +45,16 @@ var noticeWords = map[string]words{
 		causeOther:    "the export stopped on an error it cannot get past by itself",
 	},
 	Thai: {
-		ready:        "ไฟล์บัญชีแยกประเภทของวันที่ %s อยู่ใน Drive แล้ว: %s",
-		counts:       "รายการที่ส่งออก: %s รายการที่ไม่สำเร็จ: %s จำนวนแถว: %s",
-		totals:       "ยอดรวมเดบิต: %s ยอดรวมเครดิต: %s",
-		failures:     "รายการที่ไม่อยู่ในไฟล์ และสาเหตุ:",
-		failure:      "- รายการ %s: %s",
-		more:         "และอีก %s รายการ (ดูได้ในสรุปของการส่งออก)",
-		open:         "เปิดไฟล์: %s",
+		ready:    "ไฟล์บัญชีแยกประเภทของวันที่ %s อยู่ใน Drive แล้ว: %s",
+		counts:   "รายการที่ส่งออก: %s รายการที่ไม่สำเร็จ: %s จำนวนแถว: %s",
+		totals:   "ยอดรวมเดบิต: %s ยอดรวมเครดิต: %s",
+		failures: "รายการที่ไม่อยู่ในไฟล์ และสาเหตุ:",
+		failure:  "- รายการ %s: %s",
+		more:     "และอีก %s รายการ (ดูได้ในสรุปของการส่งออก)",
+		open:     "เปิดไฟล์: %s",
+		leftOut: "ไม่รวมในไฟล์โดยตั้งใจ: %s รายการ%s เป็นรายการบัญชีที่ยกเลิกพร้อมรายการกลับรายการในไฟล์เดียวกัน ซึ่งหักล้างกันพอดี " +
+			"นับเป็นรายการที่ส่งออกแล้ว และแสดงไว้ในสรุปของการส่งออก",
+		leftOutDebit: " (เดบิต %s)",
 		corrected:    "ไฟล์บัญชีแยกประเภทของวันที่ %s ได้รับการแก้ไขแล้ว: %s มีฉบับใหม่ (ลิงก์เดิม ฉบับก่อนหน้ายังเก็บไว้ในประวัติเวอร์ชันของไฟล์)",
 		why:          "เหตุผล: %s (ขอโดย %s)",
 		countsChange: "รายการที่ส่งออก: %s → %s รายการที่ไม่สำเร็จ: %s → %s จำนวนแถว: %s → %s",

@@ -186,7 +186,9 @@ func TestCellsAreTypedAndExact(t *testing.T) {
 	var js []ledger.Journal
 	amounts := []ledger.Amount{1, -1250, 150000, 999999999999999, 0}
 	for i, p := range payloads {
-		js = append(js, journal(i+1, p, at, amounts[i%len(amounts)], ledger.Value{Text: p}, ledger.Value{Text: "1E+3", Numeric: true}))
+		j := journal(i+1, p, at, amounts[i%len(amounts)], ledger.Value{Text: p}, ledger.Value{Text: "1E+3", Numeric: true})
+		j.Lines[0].VoidReason, j.Lines[0].OriginalJournal = p, p
+		js = append(js, j)
 	}
 	lay, err := layout.Parse("default", []string{"ref", "qty"})
 	if err != nil {
@@ -217,7 +219,7 @@ func TestCellsAreTypedAndExact(t *testing.T) {
 		want, _ := csvfile.Fit(p)
 		a := byColumn(s.Rows[1+2*i].Cells)
 		b := byColumn(s.Rows[2+2*i].Cells)
-		for _, col := range []string{"G", "J", "L"} { // account, memo, meta.ref
+		for _, col := range []string{"G", "J", "L", "M", "N"} { // account, memo, void_reason, original_journal, meta.ref
 			c, ok := a[col]
 			want := want
 			if want == "" && col == "J" {
@@ -248,15 +250,15 @@ func TestCellsAreTypedAndExact(t *testing.T) {
 		if c := b["K"]; c.Type != "b" || c.V != map[bool]string{true: "1", false: "0"}[(i+1)%2 == 0] {
 			t.Errorf("voided = %+v", c)
 		}
-		if c := a["M"]; c.Type != "" || c.V != "1E+3" {
+		if c := a["O"]; c.Type != "" || c.V != "1E+3" {
 			t.Errorf("meta.qty = %+v, want the number 1E+3", c)
 		}
 	}
 	if got := string(bk.files["xl/worksheets/sheet1.xml"]); !strings.Contains(got, `<t>_x005F_x0041_</t>`) {
 		t.Errorf("_x0041_ is not written as _x005F_x0041_")
 	}
-	if s.AutoFilter.Ref != fmt.Sprintf("A1:M%d", 1+2*len(payloads)) {
-		t.Errorf("autofilter = %q, want A1:M%d", s.AutoFilter.Ref, 1+2*len(payloads))
+	if s.AutoFilter.Ref != fmt.Sprintf("A1:O%d", 1+2*len(payloads)) {
+		t.Errorf("autofilter = %q, want A1:O%d", s.AutoFilter.Ref, 1+2*len(payloads))
 	}
 }
 
@@ -307,12 +309,12 @@ func TestRowsContinueOnTheNextSheet(t *testing.T) {
 			}
 			lines = append(lines, byColumn(r.Cells)["D"].text())
 		}
-		wantRef := fmt.Sprintf("A1:K%d", len(s.Rows))
+		wantRef := fmt.Sprintf("A1:M%d", len(s.Rows))
 		if s.AutoFilter.Ref != wantRef {
 			t.Errorf("%s autofilter %q, want %q", want[i], s.AutoFilter.Ref, wantRef)
 		}
 		n := bk.wb.Names[i]
-		if n.Name != "_xlnm._FilterDatabase" || n.Sheet != strconv.Itoa(i) || n.Ref != fmt.Sprintf("'%s'!$A$1:$K$%d", want[i], len(s.Rows)) {
+		if n.Name != "_xlnm._FilterDatabase" || n.Sheet != strconv.Itoa(i) || n.Ref != fmt.Sprintf("'%s'!$A$1:$M$%d", want[i], len(s.Rows)) {
 			t.Errorf("defined name %d = %+v", i, n)
 		}
 	}

@@ -86,6 +86,8 @@ const (
 	colCredit
 	colMemo
 	colVoided
+	colVoidReason
+	colOriginalJournal
 	colRef
 	colQty
 	numColumns
@@ -213,8 +215,8 @@ func bangkok() *time.Location {
 	return time.FixedZone("ICT", 7*3600)
 }
 
-// build makes one balanced journal per payload: line a carries the payload as account, memo and meta.ref, line
-// b books the other side to a plain account.
+// build makes one balanced journal per payload: line a carries the payload as account, memo, void_reason and
+// meta.ref, line b books the other side to a plain account and names an original journal, as a reversal's line does.
 func build(payloads []csvtest.Payload) []ledger.Journal {
 	at := time.Date(2026, 11, 28, 3, 4, 5, 0, time.UTC)
 	js := make([]ledger.Journal, len(payloads))
@@ -225,9 +227,9 @@ func build(payloads []csvtest.Payload) []ledger.Journal {
 			ID: fmt.Sprintf("j%03d", i+1), Book: "main", Memo: "ค่าเช่า", PostedAt: at, LineCount: 2,
 			Lines: []ledger.Line{
 				{ID: fmt.Sprintf("p%03d-a", i+1), Account: p.Value, Memo: p.Value, PostedAt: at, Debit: a,
-					Meta: []ledger.Value{{Text: p.Value}, {Text: qty, Numeric: true}}},
+					Meta: []ledger.Value{{Text: p.Value}, {Text: qty, Numeric: true}}, VoidReason: p.Value},
 				{ID: fmt.Sprintf("p%03d-b", i+1), Account: "Assets:Cash", PostedAt: at, Credit: a,
-					Meta: []ledger.Value{{Text: "ok"}, {Text: qty, Numeric: true}}},
+					Meta: []ledger.Value{{Text: "ok"}, {Text: qty, Numeric: true}}, OriginalJournal: fmt.Sprintf("o%03d", i+1)},
 			},
 		}
 	}
@@ -274,7 +276,7 @@ func checkEncoder(payloads []csvtest.Payload, recs [][]string) error {
 		if csvtest.Verbatim[p.Class] && csvfile.Text(p.Value) != p.Value {
 			return fmt.Errorf("payload line %d (%s): csvfile.Text changed %q to %q, want it unchanged", p.Line, p.Class, p.Value, csvfile.Text(p.Value))
 		}
-		for _, col := range []int{colAccount, colMemo, colRef} {
+		for _, col := range []int{colAccount, colMemo, colVoidReason, colRef} {
 			if want := csvfile.Text(p.Value); row[col] != want {
 				return fmt.Errorf("payload line %d: the file holds %.80q in column %d, want csvfile.Text = %.80q", p.Line, row[col], col, want)
 			}
@@ -397,10 +399,10 @@ func (c *checker) checkGuarded(rows [][]Cell, want [][]string) {
 				c.fail("row %d column %d is %s %q, want the text %q", r+1, col+1, row[col].Type, row[col].Text, want[r][col])
 			}
 		}
-		cols := []int{colAccount, colMemo, colRef}
+		cols := []int{colAccount, colMemo, colVoidReason, colOriginalJournal, colRef}
 		if r%2 == 0 {
-			cols = []int{colRef} // line b: account and memo are fixed text, checked as the payload's neighbours
-			for _, col := range []int{colAccount, colMemo} {
+			cols = []int{colVoidReason, colRef} // line b: account, memo and original_journal are fixed text, checked as the payload's neighbours
+			for _, col := range []int{colAccount, colMemo, colOriginalJournal} {
 				if row[col].Type != "string" || row[col].Text != want[r][col] {
 					c.fail("row %d column %d is %s %q, want the text %q", r+1, col+1, row[col].Type, row[col].Text, want[r][col])
 				}

@@ -302,8 +302,10 @@ func (c *typedChecker) check(rows [][]Cell) {
 		texts := map[int]string{colEntryID: fmt.Sprintf("e%03d", i+1), colJournalID: c.journals[i].ID, colBook: "main"}
 		if (r-1)%2 == 0 {
 			texts[colAccount], texts[colMemo], texts[colRef] = p.Value, p.Value, p.Value
+			texts[colVoidReason], texts[colOriginalJournal] = p.Value, ""
 		} else {
 			texts[colAccount], texts[colMemo], texts[colRef] = "Assets:Cash", c.journals[i].Memo, "ok"
+			texts[colVoidReason], texts[colOriginalJournal] = "", line.OriginalJournal
 		}
 		for col, v := range texts {
 			want, _ := csvfile.Fit(v)

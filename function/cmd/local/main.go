@@ -10,6 +10,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,11 +29,15 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	drivev3 "google.golang.org/api/drive/v3"
+	"google.golang.org/api/option"
 
 	"github.com/siamledger/ledger-export/function"
 	"github.com/siamledger/ledger-export/internal/demo"
+	"github.com/siamledger/ledger-export/internal/drive"
 	"github.com/siamledger/ledger-export/internal/drivefake"
 	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/layout"
 	"github.com/siamledger/ledger-export/internal/testenv"
 	"github.com/siamledger/ledger-export/internal/trigger"
 )
@@ -56,6 +62,12 @@ func main() {
 }
 
 func run(ctx context.Context, dir, date string, journals int) error {
+	if p := profile(os.Getenv("LAYOUT"), os.Getenv("OUTPUT_FORMAT")); p != "" {
+		// Another kind of file gets its own ledger, Firestore and Drive: the default run's date, done there, would
+		// otherwise answer already_done with the default file.
+		dir = filepath.Join(dir, p)
+		fmt.Fprintf(os.Stderr, "local: LAYOUT/OUTPUT_FORMAT set: data in %s\n", dir)
+	}
 	for _, sub := range []string{"ferretdb", "drive", "firestore", "exports"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return fmt.Errorf("make %s: %w", sub, err)
@@ -87,6 +99,9 @@ func run(ctx context.Context, dir, date string, journals int) error {
 		return fmt.Errorf("start fake drive: %w", err)
 	}
 	defer fake.Close()
+	if err := shareDemoMap(ctx, fake); err != nil {
+		return err
+	}
 
 	env := map[string]string{
 		"MONGODB_URI":       mg.URI,
@@ -175,9 +190,56 @@ func seed(ctx context.Context, uri string, cutoff time.Time, journals int) error
 	if n > 0 {
 		return nil
 	}
-	d := demo.Generate(demo.Options{Journals: journals, Seed: uint64(cutoff.Unix()), From: from.Add(time.Hour), To: cutoff.Add(-time.Minute), Broken: true})
+	d := demo.Generate(demo.Options{Journals: journals, Seed: uint64(cutoff.Unix()), From: from.Add(time.Hour), To: cutoff.Add(-time.Minute), Broken: true, MediciVoids: true})
 	fmt.Fprintf(os.Stderr, "local: seeding %d queue entries (%d of them broken on purpose) for the day before %s\n", d.Valid+d.Invalid, d.Invalid, cutoff.Format(time.RFC3339))
 	return demo.Seed(ctx, db, demo.Collections{Queue: "exportqueues", Journals: "medici_journals", Transactions: "medici_transactions"}, d)
+}
+
+// profile names the data folder of a run whose file is not the default CSV: the format and the preset's name
+// (a JSON layout by its hash), or "" for the default.
+func profile(lay, format string) string {
+	if (lay == "" || lay == "default") && (format == "" || format == "csv") {
+		return ""
+	}
+	if format == "" {
+		format = "csv"
+	}
+	name := lay
+	if _, ok := layout.Presets[lay]; !ok && lay != "" && lay != "default" {
+		sum := sha256.Sum256([]byte(lay))
+		name = "layout-" + hex.EncodeToString(sum[:4])
+	}
+	if name == "" {
+		name = "default"
+	}
+	return format + "-" + name
+}
+
+// shareDemoMap puts the demo's account map in the fake Drive folder as the accountant keeps it, a Google Sheet
+// named account-map, unless the folder already has one (edits to it are then kept between runs). The import
+// presets (LAYOUT=xero-manual-journal, quickbooks-journal-entry) read it at every run.
+func shareDemoMap(ctx context.Context, fake *drivefake.Server) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	svc, err := drivev3.NewService(ctx, option.WithEndpoint(fake.URL()+"/drive/v3/"), option.WithHTTPClient(fake.Client()), option.WithoutAuthentication())
+	if err != nil {
+		return fmt.Errorf("drive client for the demo map: %w", err)
+	}
+	q := fmt.Sprintf("'%s' in parents and trashed = false and name = '%s'", folder, layout.DefaultSheet)
+	l, err := svc.Files.List().Q(q).Fields("files(id)").Context(ctx).Do()
+	if err != nil {
+		return fmt.Errorf("look for the account map: %w", err)
+	}
+	if len(l.Files) > 0 {
+		return nil
+	}
+	f, err := svc.Files.Create(&drivev3.File{Name: layout.DefaultSheet, MimeType: drive.SpreadsheetMimeType, Parents: []string{folder}}).
+		Media(bytes.NewReader(demo.AccountMap)).Fields("id").Context(ctx).Do()
+	if err != nil {
+		return fmt.Errorf("share the demo account map: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "local: the demo account map (%s) is the Google Sheet %q (id %s) in the fake Drive folder\n", demo.AccountMapPath, layout.DefaultSheet, f.Id)
+	return nil
 }
 
 // call sends what Cloud Scheduler sends: a POST with its headers and the job's body.
