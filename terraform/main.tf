@@ -37,6 +37,7 @@ locals {
       FILE_PREFIX               = var.file_prefix
       OUTPUT_FORMAT             = var.output_format
       LAYOUT                    = var.layout
+      LANGUAGE                  = var.language
       HEALTH_WINDOW             = var.health_window
       GOMEMLIMIT                = var.go_memory_limit
       LOG_EXECUTION_ID          = "true"

@@ -359,9 +359,20 @@ variable "output_format" {
 }
 
 variable "layout" {
-  description = "LAYOUT: the file's columns: default, a preset with its account map ({\"preset\":\"xero-manual-journal\",\"accountMap\":\"map.csv\"}; presets xero-manual-journal, quickbooks-journal-entry) or a JSON layout (internal/layout/README.md). The function checks it at start-up. Empty leaves the variable unset (default)."
+  description = "LAYOUT: the file's columns: default, a preset (xero-manual-journal, quickbooks-journal-entry; its account map is the Google Sheet account-map in the export folder, read at every run) or a JSON layout (internal/layout/README.md). The function checks it at start-up. Empty leaves the variable unset (default)."
   type        = string
   default     = ""
+}
+
+variable "language" {
+  description = "LANGUAGE: th or en, the language of the delivery notice and of the XLSX Summary sheet (the data columns' headers stay as the layout says)."
+  type        = string
+  default     = "th"
+
+  validation {
+    condition     = contains(["th", "en"], var.language)
+    error_message = "language must be th or en."
+  }
 }
 
 variable "health_window" {
