@@ -18,10 +18,10 @@ func (r *Runner) loaded(ctx context.Context) (*Runner, error) {
 	}
 	f, src, err := r.Format.Load(ctx)
 	if err != nil {
-		return nil, stepError("account map", ClassDriveTransient, err)
+		return nil, stepError("prepare", ClassDriveTransient, err)
 	}
 	if f.NewEncoder == nil || f.Extension != r.Format.Extension {
-		return nil, &Error{Step: "account map", Class: ClassValidation, Err: fmt.Errorf("%w: the loaded format makes %q files, not %q", ErrPermanent, f.Extension, r.Format.Extension)}
+		return nil, &Error{Step: "prepare", Class: ClassValidation, Err: fmt.Errorf("%w: the loaded format makes %q files, not %q", ErrPermanent, f.Extension, r.Format.Extension)}
 	}
 	c := *r
 	c.Format = f

@@ -5,6 +5,7 @@ package mapsheet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/siamledger/ledger-export/internal/drive"
@@ -32,6 +33,9 @@ func (l Loader) Load(ctx context.Context) (export.Format, *export.Source, error)
 		return export.Format{}, nil, fmt.Errorf("the layout reads no account map from the export folder")
 	}
 	sh, err := l.Reader.ReadSheet(ctx, name)
+	if errors.Is(err, export.ErrAccountMap) {
+		return export.Format{}, nil, err // it says what the accountant must fix, from "account map: " on
+	}
 	if err != nil {
 		return export.Format{}, nil, fmt.Errorf("read the account map: %w", err)
 	}

@@ -229,6 +229,55 @@ func TestFailNotices(t *testing.T) {
 	}
 }
 
+// TestAccountMapFailureTellsTheAccountant: a failure on the account map is not permanent (a retry after the fix
+// exports), but only the accountant can fix it, so Fail sends the "late" notice at once, saying what is wrong
+// with the sheet in the accountant's language, and once per date. Fails if the notice waited for a permanent
+// failure (the accountant would not hear of it until someone read the alert), lost the sheet's problem, or went
+// out on every retry.
+func TestAccountMapFailureTellsTheAccountant(t *testing.T) {
+	for lang, want := range map[string]string{
+		notify.English: `The ledger file for 28 Nov 2026 will be late: the account map in the Drive folder needs the accountant: no Google Sheet or CSV named "account-map" in the export folder.`,
+		notify.Thai:    `ไฟล์บัญชีแยกประเภทของวันที่ 28 Nov 2026 จะล่าช้า: ผังบัญชี (account map) ในโฟลเดอร์ Drive ต้องให้นักบัญชีแก้ไข: no Google Sheet or CSV named "account-map" in the export folder`,
+	} {
+		hook := newWebhook(t)
+		n, _, _, _ := notifier(hook, newClock())
+		n.Language = lang
+		l := notify.Locker{Locker: &stubLocker{}, Notifier: n}
+		f := export.Failed{Class: export.ClassAccountMap, Message: `prepare: account map: no Google Sheet or CSV named "account-map" in the export folder`}
+		for range 2 {
+			if err := l.Fail(t.Context(), export.Lease{Date: "2026-11-28"}, f, n.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := hook.got(); len(got) != 1 || !strings.HasPrefix(got[0], want) {
+			t.Errorf("%s: sent %q, want once %q", lang, got, want)
+		}
+	}
+}
+
+// TestReadyTextPeriodAndMap: the "ready" notice says which queue window the file covers, in its zone, and which
+// version of the account map made it, in either language. Fails if either line is dropped, or the window's ends are
+// swapped.
+func TestReadyTextPeriodAndMap(t *testing.T) {
+	s := export.Summary{Date: "2026-12-06", FileName: "ledger-export_2026-12-06.csv", WindowFrom: "2026-12-05 18:00", WindowTo: "2026-12-06 18:00",
+		TimeZone: "Asia/Bangkok", AccountMap: &export.Source{Name: "account-map", Version: 7}}
+	for lang, want := range map[string][]string{
+		notify.English: {"Entries queued from 2026-12-05 18:00 to before 2026-12-06 18:00 (Asia/Bangkok).", "Account map: account-map, version 7."},
+		notify.Thai:    {"รายการที่เข้าคิวตั้งแต่ 2026-12-05 18:00 ถึงก่อน 2026-12-06 18:00 (Asia/Bangkok)", "ผังบัญชีที่ใช้: account-map เวอร์ชัน 7"},
+	} {
+		hook := newWebhook(t)
+		n, _, _, _ := notifier(hook, newClock())
+		n.Language = lang
+		n.Ready(t.Context(), s)
+		got := hook.got()
+		for _, w := range want {
+			if len(got) != 1 || !strings.Contains(got[0], w) {
+				t.Errorf("%s: sent %q, want it to say %q", lang, got, w)
+			}
+		}
+	}
+}
+
 // TestReadyText: the "ready" message's figures in an accountant's format: thousands separated, negative totals
 // signed, three failed entries listed and the rest counted. Fails on a misplaced separator (",123" or none at
 // 1,000), a fourth failure listed, or a wrong "more" count.

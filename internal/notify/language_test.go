@@ -30,7 +30,7 @@ func TestNoticesInThai(t *testing.T) {
 		fixed.Generation, fixed.DebitTotal = 3, "2805477.35"
 		fixed.Correction = &export.Correction{By: "ops@example.com", Reason: "VAT", At: now, Previous: export.Figures(s)}
 		n.Ready(t.Context(), fixed)
-		n.Late(t.Context(), "2026-11-29", export.ClassDrivePermanent)
+		n.Late(t.Context(), "2026-11-29", export.ClassDrivePermanent, "")
 		return hook.got()
 	}
 	en, th := notices(""), notices(notify.Thai)

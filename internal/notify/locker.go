@@ -34,7 +34,7 @@ func (l Locker) Acquire(ctx context.Context, date string, now time.Time, o expor
 			l.Notifier.Ready(ctx, *s)
 		}
 	case export.LockBlocked:
-		l.Notifier.Late(ctx, date, acq.Record.ErrorClass)
+		l.Notifier.Late(ctx, date, acq.Record.ErrorClass, acq.Record.Error)
 	}
 	return acq, nil
 }
@@ -72,18 +72,19 @@ func (l Locker) retryMissed(ctx context.Context, date string) {
 		case rec.State == export.StateDone && rec.Summary != nil:
 			l.Notifier.Ready(ctx, *rec.Summary)
 		case rec.State == export.StateFailed && rec.Permanent:
-			l.Notifier.Late(ctx, rec.Date, rec.ErrorClass)
+			l.Notifier.Late(ctx, rec.Date, rec.ErrorClass, rec.Error)
 		}
 	}
 }
 
-// Fail records the failure, then, for a permanent one, sends the "file will be late" notice.
+// Fail records the failure, then, for a permanent one or one only the accountant can fix (the account map), sends
+// the "file will be late" notice.
 func (l Locker) Fail(ctx context.Context, le export.Lease, f export.Failed, now time.Time) error {
 	if err := l.Locker.Fail(ctx, le, f, now); err != nil {
 		return err
 	}
-	if f.Permanent {
-		l.Notifier.Late(ctx, le.Date, f.Class)
+	if f.Permanent || f.Class == export.ClassAccountMap {
+		l.Notifier.Late(ctx, le.Date, f.Class, f.Message)
 	}
 	return nil
 }

@@ -80,8 +80,8 @@ func CorrectedKind(generation int64) string { return "corrected" + strconv.Forma
 
 // Late sends the date's "file will be late" notice, unless it was sent. class is the permanent failure's class,
 // as the lock records it.
-func (n *Notifier) Late(ctx context.Context, date string, class export.Class) {
-	n.send(ctx, date, KindLate, lateText(wordsFor(n.Language), date, class))
+func (n *Notifier) Late(ctx context.Context, date string, class export.Class, detail string) {
+	n.send(ctx, date, KindLate, lateText(wordsFor(n.Language), date, class, detail))
 }
 
 // send claims, posts and records one notice. Every problem is logged and counted, never returned.
@@ -179,6 +179,12 @@ func readyText(w words, s export.Summary) string {
 	fmt.Fprintf(&b, w.ready+"\n", showDate(s.Date), s.FileName)
 	fmt.Fprintf(&b, w.counts+"\n", thousands(s.EntriesExported), thousands(s.EntriesFailed), thousands(s.Rows))
 	fmt.Fprintf(&b, w.totals+"\n", money(s.DebitTotal), money(s.CreditTotal))
+	if s.WindowFrom != "" && s.WindowTo != "" {
+		fmt.Fprintf(&b, w.period+"\n", s.WindowFrom, s.WindowTo, s.TimeZone)
+	}
+	if m := s.AccountMap; m != nil {
+		fmt.Fprintf(&b, w.accountMap+"\n", m.Name, m.Version)
+	}
 	if len(s.Failures) > 0 {
 		b.WriteString(w.failures + "\n")
 		for i, f := range s.Failures {
@@ -227,9 +233,15 @@ func correctedText(w words, s export.Summary) string {
 
 // lateText is the "file will be late" message: what happened, in words an accountant understands, and what
 // happens next.
-func lateText(w words, date string, class export.Class) string {
+func lateText(w words, date string, class export.Class, detail string) string {
 	why := w.causeOther
 	switch class {
+	case export.ClassAccountMap:
+		// The accountant fixes this one, so the notice says what is wrong with the sheet (the export's words).
+		if i := strings.LastIndex(detail, "account map: "); i >= 0 {
+			detail = detail[i+len("account map: "):]
+		}
+		why = fmt.Sprintf(w.causeMap, detail)
 	case export.ClassDrivePermanent:
 		why = w.causeDrive
 	case export.ClassMongo:

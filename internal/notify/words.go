@@ -12,6 +12,8 @@ type words struct {
 	late                                                 string // the date, then the cause
 	causeDrive, causeMongo, causeSettings, causeProgress string
 	causeOther                                           string
+	causeMap                                             string // the account map's problem, as the export names it
+	period, accountMap                                   string // the window's from, to and zone; the map's name and version
 }
 
 // The languages of Notifier.Language.
@@ -43,6 +45,9 @@ var noticeWords = map[string]words{
 		causeSettings: "the export's settings are wrong",
 		causeProgress: "the export could not record its progress",
 		causeOther:    "the export stopped on an error it cannot get past by itself",
+		causeMap:      "the account map in the Drive folder needs the accountant: %s",
+		period:        "Entries queued from %s to before %s (%s).",
+		accountMap:    "Account map: %s, version %d.",
 	},
 	Thai: {
 		ready:    "ไฟล์บัญชีแยกประเภทของวันที่ %s อยู่ใน Drive แล้ว: %s",
@@ -66,6 +71,9 @@ var noticeWords = map[string]words{
 		causeSettings: "การตั้งค่าของระบบส่งออกไม่ถูกต้อง",
 		causeProgress: "ระบบส่งออกบันทึกความคืบหน้าไม่ได้",
 		causeOther:    "ระบบส่งออกหยุดทำงานเพราะข้อผิดพลาดที่แก้ไขเองไม่ได้",
+		causeMap:      "ผังบัญชี (account map) ในโฟลเดอร์ Drive ต้องให้นักบัญชีแก้ไข: %s",
+		period:        "รายการที่เข้าคิวตั้งแต่ %s ถึงก่อน %s (%s)",
+		accountMap:    "ผังบัญชีที่ใช้: %s เวอร์ชัน %d",
 	},
 }
 
