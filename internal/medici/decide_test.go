@@ -6,8 +6,11 @@ package medici
 // the same rule on FerretDB (TestClaimRuleStoreAndMemory) check that Store's filters agree with it.
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/siamledger/ledger-export/internal/export"
+	"github.com/siamledger/ledger-export/internal/ledger"
 )
 
 // rv marshals a Go value as a BSON value.
@@ -381,5 +385,118 @@ func TestExportedElsewhere(t *testing.T) {
 				t.Errorf("%+v.before(%+v) = %v, want %v", order[i], order[j], got, i < j)
 			}
 		}
+	}
+}
+
+// join keeps each line's own memo and book when they differ from its journal's (Medici copies the journal's into
+// every line, and an app may change one), and keeps every line of a journal that lists its lines. Bugs caught: a
+// line's memo or book replaced by the journal's, a journal's earlier lines dropped when the room for its listed
+// lines is made again for each line.
+func TestAssemblerJoin(t *testing.T) {
+	a := &assembler{byID: map[string]int{"j": 0, "bad": 1}, journals: []lookedUp{
+		{journal: ledger.Journal{ID: "j", Memo: "rent", Book: "main", LineCount: 3}},
+		{journal: ledger.Journal{ID: "bad", LineCount: 2}},
+	}}
+	a.join("j", ledger.Line{Account: "a", Memo: "rent", Book: "main"}, nil)
+	a.join("j", ledger.Line{Account: "b", Memo: "rent, corrected", Book: "side"}, nil)
+	a.join("j", ledger.Line{Account: "c", Memo: "rent", Book: "main"}, nil)
+	a.join("other", ledger.Line{Account: "d"}, nil)
+	a.join("bad", ledger.Line{Account: "e"}, errors.New("malformed line"))
+	a.join("bad", ledger.Line{Account: "f"}, nil)
+	var got []string
+	for _, l := range a.journals[0].journal.Lines {
+		got = append(got, l.Account+"/"+l.Memo+"/"+l.Book)
+	}
+	if want := "[a/rent/main b/rent, corrected/side c/rent/main]"; fmt.Sprint(got) != want {
+		t.Errorf("lines of j = %v, want %s", got, want)
+	}
+	if bad := a.journals[1]; bad.err == nil || len(bad.journal.Lines) != 0 {
+		t.Errorf("journal with a malformed line = %d lines, error %v; want no lines and the line's error", len(bad.journal.Lines), bad.err)
+	}
+}
+
+// Memory pays Latency on every round trip, and a context that ends stops the wait with its cause; without
+// Latency a round trip costs nothing. Bugs caught: a Memory that never waits (the benchmarks' latency figures then
+// measure nothing), one that outlives its context, one that waits on a timer when Latency is zero.
+func TestMemoryLatency(t *testing.T) {
+	m := &Memory{Latency: 40 * time.Millisecond}
+	start := time.Now()
+	if _, err := m.Pending(context.Background()); err != nil || time.Since(start) < m.Latency {
+		t.Errorf("Pending() = %v after %v, want nil after at least %v", err, time.Since(start), m.Latency)
+	}
+	cause := errors.New("deadline of the run")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(cause)
+	if _, err := m.Unclaimable(ctx); !errors.Is(err, cause) {
+		t.Errorf("Unclaimable(ended context) = %v, want %v", err, cause)
+	}
+	if err := m.Claim(ctx, export.Batch{Date: "2026-11-28", Cutoff: claimCutoff}, time.Now()); !errors.Is(err, cause) {
+		t.Errorf("Claim(ended context) = %v, want %v", err, cause)
+	}
+	if m.RoundTrips() != 3 {
+		t.Errorf("RoundTrips() = %d, want 3", m.RoundTrips())
+	}
+	// Without latency a round trip is free and cannot fail, even on an ended context (a zero timer and the
+	// context would both be ready, and select picks one at random: 50 tries).
+	free := &Memory{}
+	for range 50 {
+		if _, err := free.Pending(ctx); err != nil {
+			t.Fatalf("Pending() without latency on an ended context = %v, want nil", err)
+		}
+	}
+}
+
+// Before a claim Memory's read takes every queue document (the benchmarks' stage reads); after Claim of the date
+// only those the claim's rule takes; and a journal Exported shows completed in another date's file fails its
+// entry. Bugs caught: Claim not recorded (a bench or notify test exports a held window's entries), the Exported
+// documents never looked at (the journal-once check unmeasured and untested on Memory).
+func TestMemoryClaimAndExported(t *testing.T) {
+	j1, _ := primitive.ObjectIDFromHex("65a1b2c3d4e5f60718293a41")
+	j2, _ := primitive.ObjectIDFromHex("65a1b2c3d4e5f60718293a42")
+	doc := func(d bson.D) bson.Raw {
+		raw, err := bson.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	queue := []bson.Raw{
+		doc(bson.D{{Key: "_id", Value: "q1"}, {Key: "entryId", Value: j1}, {Key: "status", Value: "queued"}, {Key: "exportPath", Value: "scheduled"}, {Key: "createdAt", Value: daysBefore(0.5)}}),
+		doc(bson.D{{Key: "_id", Value: "q2"}, {Key: "entryId", Value: j2}, {Key: "status", Value: "queued"}, {Key: "exportPath", Value: "scheduled"}, {Key: "createdAt", Value: daysBefore(2.5)}}),
+	}
+	m := &Memory{Mapper: Mapper{Location: time.UTC}, Pages: func(_ context.Context, i int, part Part) (Docs, error) {
+		if part == PartQueue && i == 0 {
+			return Docs{Raw: queue, Last: true}, nil
+		}
+		return Docs{}, nil
+	}, Exported: func(context.Context, int, []primitive.ObjectID) (Docs, error) {
+		return Docs{Raw: []bson.Raw{doc(bson.D{{Key: "_id", Value: "old"}, {Key: "entryId", Value: j1}, {Key: "status", Value: "completed"},
+			{Key: "batchDate", Value: "2026-11-27"}, {Key: "metadata", Value: bson.D{{Key: "fileName", Value: "l_27.csv"}}}})}}, nil
+	}}
+	b := export.Batch{Date: "2026-11-28", Cutoff: claimCutoff, Since: daysBefore(1), Generation: 1, Held: []export.Window{held(3, 2)}}
+	read := func() map[string]error {
+		got := map[string]error{}
+		if err := m.Read(context.Background(), b, func(es []export.Entry) error {
+			for _, e := range es {
+				got[e.ID] = e.Err
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read(); len(got) != 2 {
+		t.Errorf("read before the claim = %v, want q1 and q2", got)
+	}
+	if err := m.Claim(context.Background(), b, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got := read()
+	if _, held := got["q2"]; len(got) != 1 || held {
+		t.Errorf("read after the claim = %v, want q1 only (q2 is in a held window)", got)
+	}
+	if !errors.Is(got["q1"], ErrExportedElsewhere) || !strings.Contains(got["q1"].Error(), "l_27.csv") {
+		t.Errorf("q1's error = %v, want %v in l_27.csv", got["q1"], ErrExportedElsewhere)
 	}
 }
