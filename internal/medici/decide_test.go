@@ -500,3 +500,22 @@ func TestMemoryClaimAndExported(t *testing.T) {
 		t.Errorf("q1's error = %v, want %v in l_27.csv", got["q1"], ErrExportedElsewhere)
 	}
 }
+
+// The keyset read continues after an _id with the greater values of its bracket and every value of the later
+// brackets; after a NaN, which no range matches, with every other number ({$gte: -Infinity}); after the last
+// bracket, with the range alone. Bugs caught: the later brackets left out (every _id of a later type skipped),
+// {$gt: NaN} kept (every number after a NaN skipped), an empty $type list sent (MongoDB refuses it).
+func TestContinuation(t *testing.T) {
+	for _, tc := range []struct {
+		after bson.RawValue
+		want  string
+	}{
+		{rv(t, int32(5)), `[[{_id [{$gt {"$numberInt":"5"}}]}] [{_id [{$type [string object binData objectId bool date timestamp]}]}]]`},
+		{rv(t, math.NaN()), `[[{_id [{$gte -Inf}]}] [{_id [{$type [string object binData objectId bool date timestamp]}]}]]`},
+		{rv(t, primitive.Timestamp{T: 1}), `[[{_id [{$gt {"$timestamp":{"t":1,"i":0}}}]}]]`},
+	} {
+		if got := fmt.Sprint(continuation(tc.after)); got != tc.want {
+			t.Errorf("continuation(%s) = %s, want %s", tc.after, got, tc.want)
+		}
+	}
+}
