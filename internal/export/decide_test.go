@@ -376,3 +376,61 @@ func TestUnfinishedOutages(t *testing.T) {
 		t.Errorf("unfinished() with Pending failing = %v, want a mongo error", err)
 	}
 }
+
+// A re-export's correction records who, why and when, and, for a date that was done, the previous file's figures
+// under the generation being replaced; its batch claims completed entries again (and failed ones when asked); its
+// upload replaces the recorded file unless Drive lost it; the summary's correction names the revision kept.
+// Bugs caught: the previous figures taken for a date never done (an audit of a file that did not exist), a
+// takeover of an interrupted re-export that stops claiming the completed entries, a new revision of a file
+// deleted for good (the upload fails on every attempt), the kept revision's id lost from the audit.
+func TestReexportDecisions(t *testing.T) {
+	now := time.Date(2026, 11, 29, 9, 0, 0, 0, decideZone)
+	x := Reexport{By: "op@example.com", Reason: "rate fixed", RetryFailed: true}
+	prev := &Summary{Rows: 4, EntriesExported: 2, EntriesFailed: 1, DebitTotal: "10.00", CreditTotal: "10.00", SHA256: "abc", Generation: 2}
+	c := NewCorrection(x, prev, 3, now)
+	want := Correction{By: x.By, Reason: x.Reason, At: now.UTC(), RetryFailed: true,
+		Previous: PreviousFile{Rows: 4, EntriesExported: 2, EntriesFailed: 1, DebitTotal: "10.00", CreditTotal: "10.00", SHA256: "abc", Generation: 3}}
+	if fmt.Sprint(*c) != fmt.Sprint(want) || c.At.Location() != time.UTC {
+		t.Errorf("NewCorrection() = %+v, want %+v", *c, want)
+	}
+	if c := NewCorrection(x, nil, 3, now); c.Previous != (PreviousFile{}) {
+		t.Errorf("NewCorrection(not done).Previous = %+v, want none", c.Previous)
+	}
+
+	if b := reexportBatch(Batch{Date: "d"}, nil); b.Reexport || b.RetryFailed {
+		t.Errorf("reexportBatch(no correction) = %+v, want no re-export", b)
+	}
+	if b := reexportBatch(Batch{Date: "d"}, &Correction{RetryFailed: true}); !b.Reexport || !b.RetryFailed {
+		t.Errorf("reexportBatch(retry) = %+v, want a re-export retrying failed entries", b)
+	}
+	if b := reexportBatch(Batch{Date: "d"}, &Correction{}); !b.Reexport || b.RetryFailed {
+		t.Errorf("reexportBatch(re-export) = %+v, want a re-export only", b)
+	}
+
+	recorded := &File{ID: "F1", MD5: "m1"}
+	for _, tc := range []struct {
+		name    string
+		a       attempt
+		id, md5 string
+	}{
+		{"re-export of a recorded file", attempt{acq: Acquisition{Record: Record{File: recorded}, Correction: c}}, "F1", "m1"},
+		{"file deleted for good", attempt{acq: Acquisition{Record: Record{File: recorded}, Correction: c}, replaceGone: true}, "", ""},
+		{"no re-export", attempt{acq: Acquisition{Record: Record{File: recorded}}}, "", ""},
+		{"no recorded file", attempt{acq: Acquisition{Correction: c}}, "", ""},
+	} {
+		if id, md5 := tc.a.replacement(); id != tc.id || md5 != tc.md5 {
+			t.Errorf("%s: replacement() = %q, %q; want %q, %q", tc.name, id, md5, tc.id, tc.md5)
+		}
+	}
+
+	a := attempt{acq: Acquisition{Correction: c}}
+	if got := a.correction(File{KeptRevision: "R7"}); got == nil || got.Previous.RevisionID != "R7" || got.By != x.By || c.Previous.RevisionID != "" {
+		t.Errorf("correction(kept R7) = %+v (the lock's correction now %+v), want revision R7 on a copy", got, c)
+	}
+	if got := a.correction(File{}); got == nil || got.Previous.RevisionID != "" {
+		t.Errorf("correction(no kept revision) = %+v, want no revision", got)
+	}
+	if got := (&attempt{}).correction(File{KeptRevision: "R7"}); got != nil {
+		t.Errorf("correction() of a plain export = %+v, want nil", got)
+	}
+}
