@@ -434,3 +434,32 @@ func TestReexportDecisions(t *testing.T) {
 		t.Errorf("correction() of a plain export = %+v, want nil", got)
 	}
 }
+
+// heal makes the own date wait, with the outage's own class, when the earlier dates cannot be listed, and with
+// ClassEarlierDate when the run's time ends before an unfinished date; with nothing unfinished it lets the own
+// date go on and reports what is stuck. Bugs caught: an outage while listing taken as "nothing to heal" (the own
+// date's file takes the earlier dates' entries), an outage reported as earlier_date (the alerts and the runbook
+// then point at the wrong service), a run that ran out of time answering success.
+func TestHealWaits(t *testing.T) {
+	r := decideRunner()
+	now := at("2026-11-28").Add(time.Hour)
+	r.Locker, r.Queue = &healLocker{err: errors.New("firestore down")}, &healQueue{}
+	_, _, e := r.heal(context.Background(), "2026-11-28", now)
+	if e == nil || e.Class != ClassFirestore || !errors.Is(e, ErrEarlierUnfinished) {
+		t.Errorf("heal() with Range failing = %v, want a firestore error wrapping ErrEarlierUnfinished", e)
+	}
+
+	r.Locker, r.Queue = &healLocker{recs: []Record{{Date: "2026-11-27", State: StateFailed, Permanent: true, Fingerprint: "fp"}}}, &healQueue{}
+	healed, stuck, e := r.heal(context.Background(), "2026-11-28", now)
+	if e != nil || len(healed) != 0 || fmt.Sprint(stuck.Blocked) != "[2026-11-27]" {
+		t.Errorf("heal() with one blocked date = %v, %+v, %v; want nothing healed, 2026-11-27 blocked, no error", healed, stuck, e)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r.Locker, r.Queue = &healLocker{recs: []Record{{Date: "2026-11-27", State: StateRunning}}}, &healQueue{}
+	healed, _, e = r.heal(ctx, "2026-11-28", now)
+	if e == nil || e.Class != ClassEarlierDate || !errors.Is(e, ErrEarlierUnfinished) || len(healed) != 0 {
+		t.Errorf("heal() out of time = %v, %v; want earlier_date wrapping ErrEarlierUnfinished, nothing run", healed, e)
+	}
+}
