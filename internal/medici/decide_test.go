@@ -519,3 +519,23 @@ func TestContinuation(t *testing.T) {
 		}
 	}
 }
+
+// finish fails an entry whose journal another file holds, naming the file and its date, or "an unknown date" for
+// a completed entry that lost its batchDate. Bug caught: the reason written "in l.csv of " (or every date called
+// unknown), which the operator reads to find the other file.
+func TestFinishNamesTheOtherFile(t *testing.T) {
+	a := &assembler{
+		entries: []export.Entry{{ID: "q1", JournalID: "j"}, {ID: "q2", JournalID: "k"}},
+		elsewhere: map[string]elsewhere{
+			"j": {file: "file F1", completed: true},
+			"k": {date: "2026-11-27", file: "l_27.csv", completed: true},
+		},
+	}
+	var got []string
+	for _, e := range a.finish() {
+		got = append(got, fmt.Sprint(e.Err))
+	}
+	if want := "[journal already exported in file F1 of an unknown date journal already exported in l_27.csv of 2026-11-27]"; fmt.Sprint(got) != want {
+		t.Errorf("finish() errors = %v, want %s", got, want)
+	}
+}
