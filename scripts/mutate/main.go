@@ -58,13 +58,12 @@ var targets = []target{
 	// The notifier and its Locker; the tests run the real export.Runner on internal/bench's in-memory queue and
 	// lock and the fake Drive, so no service is needed.
 	{pkg: "internal/notify", min: 85},
-	// Drive in parts with their own targets: the error classifier, and the resumable upload's arithmetic
-	// (offsets, Content-Range, the session's answers). drive.go (the files.* calls) is left out: its tests
-	// need the fake Drive's full round trips and it holds little arithmetic.
+	// Drive in three parts with their own targets: the error classifier, the resumable upload's arithmetic
+	// (offsets, Content-Range, the session's answers) and the re-export's revisions. drive.go (the files.* calls)
+	// is left out: its tests need the fake Drive's full round trips and it holds little arithmetic.
 	{name: "internal/drive:classify", pkg: "internal/drive", exclude: []string{`^(drive|resumable|revision)\.go$`}, min: 85},
 	{name: "internal/drive:resumable", pkg: "internal/drive", exclude: []string{`^(drive|classify|revision)\.go$`}, min: 75},
-	// The re-export's revisions (keep the replaced revision, find the kept one, a deleted file), judged by all of
-	// drive's tests on the fake Drive.
+	// revision.go: keep the replaced revision, find the kept one, a file deleted for good.
 	{name: "internal/drive:revision", pkg: "internal/drive", exclude: []string{`^(drive|classify|resumable)\.go$`}, min: 75},
 	// The lock on Firestore: the tests start the Firestore emulator and FerretDB once per test binary
 	// (testenv.Main), i.e. once per mutant, which is slow (about 20 s a mutant) but exact. Run it with 1 worker.
