@@ -8,8 +8,9 @@
 #   make quality             all three and test-mydrive (what CI runs for them)
 #   make test-mydrive        the function tests with the fake Drive's folder in My Drive (make test keeps it in a
 #                            Shared Drive)
-#   make mutate              mutation testing (gremlins) of csvfile, ledger, trigger, config, medici's mapper,
-#                            xlsxfile, layout, notify, drive (classifier, resumable upload) and lease; kill rate per
+#   make mutate              mutation testing (gremlins) of csvfile, ledger, trigger, config, medici (mapper, and
+#                            the decisions that need no database), xlsxfile, layout, notify, drive (classifier,
+#                            resumable upload), lease and export's service-free decisions; kill rate per
 #                            package against its target; too slow for CI (over an hour on 2 cores); narrow it with
 #                            MUTATE_FLAGS="-only internal/layout,internal/drive:classify"
 #

@@ -3,9 +3,11 @@
 // `make mutate`.
 //
 // It copies the module (tracked and untracked files, as git lists them) to a temporary directory, so the working
-// tree is never mutated, and drops there the tests of internal/medici that need FerretDB and the Firestore
-// emulator, so that only the mapper's tests judge the mapper's mutants. Each target is one gremlins run.
-// internal/lease's tests start the emulator and FerretDB themselves, once per mutant.
+// tree is never mutated. Each target is one gremlins run. A target may keep only some of its package's tests (the
+// others are set aside in the copy while it runs): the medici mapper is judged by the mapper's tests, and the
+// service-free decisions of internal/medici and internal/export by their decide_test.go, since the packages'
+// other tests start FerretDB and the Firestore emulator. internal/lease's tests start them themselves, once per
+// mutant.
 //
 // A surviving mutant that cannot change behaviour (an equivalent mutant) is listed with its reason in
 // scripts/mutate/equivalent.txt; the gate is the kill rate with those left out, and the raw rate is reported too.
@@ -23,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +36,7 @@ type target struct {
 	name    string   // the name in the report and for -only, when not the package's directory (a part of it)
 	pkg     string   // package directory, relative to the module root
 	exclude []string // gremlins -E regexps, matched against file paths relative to the package directory
+	tests   string   // when set, a regexp of the package's _test.go names kept for this target; the others are set aside
 	min     float64  // percent of covered mutants (killed+lived) killed, equivalent ones left out
 }
 
@@ -41,21 +45,34 @@ var targets = []target{
 	{pkg: "internal/ledger", min: 85},
 	{pkg: "internal/trigger", min: 75},
 	{pkg: "internal/config", min: 75},
-	// The mapper only: the queue, the in-memory queue and the rest need databases and have tests of their own.
-	{pkg: "internal/medici", exclude: []string{`^([^m]|m[^a])[^/]*\.go$`}, min: 75},
+	// The mapper only, judged by the mapper's tests: the package's other tests start FerretDB and the emulator.
+	{name: "internal/medici:mapper", pkg: "internal/medici", exclude: []string{`^([^m]|m[^a])[^/]*\.go$`}, tests: `^mapper.*_test\.go$`, min: 75},
+	// The queue's decisions that need no database: MongoDB's order of BSON values (order.go), the claim's rule
+	// (claim.go), the read pipeline and the page assembly (pipeline.go, queue.go's assembler and keyset
+	// continuation) and the in-memory queue (memory.go), judged by the package's service-free tests
+	// (decide_test.go, pipeline_test.go, memory_reference_test.go), which run them on Memory. Store's methods in
+	// queue.go need FerretDB: their tests are set aside, so their mutants are reported not covered.
+	{name: "internal/medici:decide", pkg: "internal/medici", exclude: []string{`^mapper\.go$`}, tests: `^(decide|pipeline|memory_reference)_test\.go$`, min: 75},
 	{pkg: "internal/xlsxfile", min: 85},
 	{pkg: "internal/layout", min: 85},
 	// The notifier and its Locker; the tests run the real export.Runner on internal/bench's in-memory queue and
 	// lock and the fake Drive, so no service is needed.
 	{pkg: "internal/notify", min: 85},
-	// Drive in two parts with their own targets: the error classifier, and the resumable upload's arithmetic
-	// (offsets, Content-Range, the session's answers). drive.go (the files.* calls) is left out: its tests
-	// need the fake Drive's full round trips and it holds little arithmetic.
-	{name: "internal/drive:classify", pkg: "internal/drive", exclude: []string{`^(drive|resumable)\.go$`}, min: 85},
-	{name: "internal/drive:resumable", pkg: "internal/drive", exclude: []string{`^(drive|classify)\.go$`}, min: 75},
+	// Drive in three parts with their own targets: the error classifier, the resumable upload's arithmetic
+	// (offsets, Content-Range, the session's answers) and the re-export's revisions. drive.go (the files.* calls)
+	// is left out: its tests need the fake Drive's full round trips and it holds little arithmetic.
+	{name: "internal/drive:classify", pkg: "internal/drive", exclude: []string{`^(drive|resumable|revision)\.go$`}, min: 85},
+	{name: "internal/drive:resumable", pkg: "internal/drive", exclude: []string{`^(drive|classify|revision)\.go$`}, min: 75},
+	// revision.go: keep the replaced revision, find the kept one, a file deleted for good.
+	{name: "internal/drive:revision", pkg: "internal/drive", exclude: []string{`^(drive|classify|resumable)\.go$`}, min: 75},
 	// The lock on Firestore: the tests start the Firestore emulator and FerretDB once per test binary
 	// (testenv.Main), i.e. once per mutant, which is slow (about 20 s a mutant) but exact. Run it with 1 worker.
 	{pkg: "internal/lease", min: 75},
+	// The run's decisions that need no service: the failure classes (errors.go), the batch date arithmetic and
+	// checks (run.go), the re-export checks (reexport.go) and the healing's choice of dates (heal.go), judged by
+	// decide_test.go alone, on small fakes of the locker and queue. The rest (the attempt, upload, marks) runs
+	// on FerretDB and the emulator in export's other tests, and is left out.
+	{name: "internal/export:decide", pkg: "internal/export", exclude: []string{`^(attempt|chunkpipe|claim|encode|encoder|lock|mark|observe|read|reconcile|report|trash|types|upload)\.go$`}, tests: `^decide_test\.go$`, min: 75},
 }
 
 // label is the target's name in the report and for -only.
@@ -127,15 +144,6 @@ func run(gremlins string, workers int, allowPath, only string) error {
 	if err := copyModule(root, tmp); err != nil {
 		return fmt.Errorf("copy the module: %w", err)
 	}
-	// Tests of internal/medici other than the mapper's start FerretDB and the emulator for every mutant.
-	tests, _ := filepath.Glob(filepath.Join(tmp, "internal/medici/*_test.go"))
-	for _, f := range tests {
-		if !strings.HasPrefix(filepath.Base(f), "mapper") {
-			if err := os.Remove(f); err != nil {
-				return err
-			}
-		}
-	}
 
 	failed := false
 	fmt.Printf("%-18s %6s %6s %6s %6s %9s %8s %9s %8s  %s\n", "package", "killed", "lived", "equiv", "t/out", "not cov.", "raw", "adjusted", "target", "time")
@@ -155,6 +163,10 @@ func run(gremlins string, workers int, allowPath, only string) error {
 			args = append(args, "--exclude-files", e)
 		}
 		args = append(args, "./"+t.pkg)
+		restore, err := keepTests(tmp, t)
+		if err != nil {
+			return err
+		}
 		cmd := exec.Command(gremlins, args...)
 		cmd.Dir = tmp
 		logf, err := os.Create(filepath.Join(os.TempDir(), "ledger-mutate-"+slug+".log"))
@@ -165,6 +177,9 @@ func run(gremlins string, workers int, allowPath, only string) error {
 		start := time.Now()
 		err = cmd.Run()
 		logf.Close()
+		if rerr := restore(); rerr != nil {
+			return rerr
+		}
 		if err != nil {
 			return fmt.Errorf("gremlins on %s: %w (log: %s)", t.label(), err, logf.Name())
 		}
@@ -271,6 +286,48 @@ func readAllow(path string) ([]*equivalent, error) {
 			mutator: strings.TrimSpace(parts[2]), column: col, text: strings.TrimSpace(parts[4]), reason: parts[5]})
 	}
 	return out, sc.Err()
+}
+
+// keepTests sets aside, in the copy at tmp, the test files of t's package that t.tests does not name (tests that
+// need services, or that judge other files), and returns the function that puts them back.
+func keepTests(tmp string, t target) (func() error, error) {
+	if t.tests == "" {
+		return func() error { return nil }, nil
+	}
+	re, err := regexp.Compile(t.tests)
+	if err != nil {
+		return nil, fmt.Errorf("target %s: tests: %w", t.label(), err)
+	}
+	dir := filepath.Join(tmp, t.pkg)
+	aside := filepath.Join(tmp, ".aside", t.pkg)
+	if err := os.MkdirAll(aside, 0o755); err != nil {
+		return nil, err
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	if err != nil {
+		return nil, err
+	}
+	var moved []string
+	restore := func() error {
+		for _, name := range moved {
+			if err := os.Rename(filepath.Join(aside, name), filepath.Join(dir, name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		if re.MatchString(name) {
+			continue
+		}
+		if err := os.Rename(f, filepath.Join(aside, name)); err != nil {
+			restore()
+			return nil, err
+		}
+		moved = append(moved, name)
+	}
+	return restore, nil
 }
 
 // sourceLine returns line n of the file, trimmed.
