@@ -61,18 +61,24 @@ var targets = []target{
 	// Drive in three parts with their own targets: the error classifier, the resumable upload's arithmetic
 	// (offsets, Content-Range, the session's answers) and the re-export's revisions. drive.go (the files.* calls)
 	// is left out: its tests need the fake Drive's full round trips and it holds little arithmetic.
-	{name: "internal/drive:classify", pkg: "internal/drive", exclude: []string{`^(drive|resumable|revision)\.go$`}, min: 85},
-	{name: "internal/drive:resumable", pkg: "internal/drive", exclude: []string{`^(drive|classify|revision)\.go$`}, min: 75},
+	{name: "internal/drive:classify", pkg: "internal/drive", exclude: []string{`^(drive|resumable|revision|sheet)\.go$`}, min: 85},
+	{name: "internal/drive:resumable", pkg: "internal/drive", exclude: []string{`^(drive|classify|revision|sheet)\.go$`}, min: 75},
 	// revision.go: keep the replaced revision, find the kept one, a file deleted for good.
-	{name: "internal/drive:revision", pkg: "internal/drive", exclude: []string{`^(drive|classify|resumable)\.go$`}, min: 75},
+	{name: "internal/drive:revision", pkg: "internal/drive", exclude: []string{`^(drive|classify|resumable|sheet)\.go$`}, min: 75},
+	// sheet.go: the account map read from the export folder (which file, exported or downloaded, what the
+	// accountant must fix), judged by drive's tests on the fake Drive.
+	{name: "internal/drive:sheet", pkg: "internal/drive", exclude: []string{`^(drive|classify|resumable|revision)\.go$`}, min: 75},
+	// The account map bound to the layout for one attempt.
+	{pkg: "internal/mapsheet", min: 75},
 	// The lock on Firestore: the tests start the Firestore emulator and FerretDB once per test binary
 	// (testenv.Main), i.e. once per mutant, which is slow (about 20 s a mutant) but exact. Run it with 1 worker.
 	{pkg: "internal/lease", min: 75},
 	// The run's decisions that need no service: the failure classes (errors.go), the batch date arithmetic and
 	// checks (run.go), the re-export checks (reexport.go) and the healing's choice of dates (heal.go), judged by
-	// decide_test.go alone, on small fakes of the locker and queue. The rest (the attempt, upload, marks) runs
-	// on FerretDB and the emulator in export's other tests, and is left out.
-	{name: "internal/export:decide", pkg: "internal/export", exclude: []string{`^(attempt|chunkpipe|claim|encode|encoder|lock|mark|observe|read|reconcile|report|trash|types|upload)\.go$`}, tests: `^decide_test\.go$`, min: 75},
+	// decide_test.go on small fakes of the locker and queue, and the Drive description (describe.go), judged by
+	// describe_test.go. The rest (the attempt, upload, marks, source.go's per-attempt map) runs on FerretDB and
+	// the emulator in export's other tests, and is left out.
+	{name: "internal/export:decide", pkg: "internal/export", exclude: []string{`^(attempt|chunkpipe|claim|encode|encoder|lock|mark|observe|read|reconcile|report|source|trash|types|upload)\.go$`}, tests: `^(decide|describe)_test\.go$`, min: 75},
 }
 
 // label is the target's name in the report and for -only.
