@@ -391,7 +391,8 @@ func TestExportedElsewhere(t *testing.T) {
 // join keeps each line's own memo and book when they differ from its journal's (Medici copies the journal's into
 // every line, and an app may change one), and keeps every line of a journal that lists its lines. Bugs caught: a
 // line's memo or book replaced by the journal's, a journal's earlier lines dropped when the room for its listed
-// lines is made again for each line.
+// lines is made again for each line, and a journal with a malformed line losing the line's error or its
+// well-formed lines (the XLSX Summary lists a failed journal's accounts and amounts as read).
 func TestAssemblerJoin(t *testing.T) {
 	a := &assembler{byID: map[string]int{"j": 0, "bad": 1}, journals: []lookedUp{
 		{journal: ledger.Journal{ID: "j", Memo: "rent", Book: "main", LineCount: 3}},
@@ -410,8 +411,8 @@ func TestAssemblerJoin(t *testing.T) {
 	if want := "[a/rent/main b/rent, corrected/side c/rent/main]"; fmt.Sprint(got) != want {
 		t.Errorf("lines of j = %v, want %s", got, want)
 	}
-	if bad := a.journals[1]; bad.err == nil || len(bad.journal.Lines) != 0 {
-		t.Errorf("journal with a malformed line = %d lines, error %v; want no lines and the line's error", len(bad.journal.Lines), bad.err)
+	if bad := a.journals[1]; bad.err == nil || len(bad.journal.Lines) != 1 || bad.journal.Lines[0].Account != "f" {
+		t.Errorf("journal with a malformed line = %d lines, error %v; want its well-formed line f and the line's error", len(bad.journal.Lines), bad.err)
 	}
 }
 
