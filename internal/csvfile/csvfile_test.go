@@ -288,12 +288,13 @@ func TestWriterNumericMeta(t *testing.T) {
 }
 
 // TestWriterManyMetaColumns: each meta column has its own cell cache, also beyond the fixed columns' count, and
-// the last control character of C1 (U+009F) is cleaned on the writer's fast path too.
+// the last control character of C1 (U+009F) is cleaned on the writer's fast path too. There are more meta columns
+// (16) than fixed ones (13), so a cache slot computed as len(columns)-k instead of len(columns)+k goes below zero.
 func TestWriterManyMetaColumns(t *testing.T) {
 	at := time.Date(2026, 11, 28, 3, 4, 5, 0, time.UTC)
 	var meta []string
 	var vals []ledger.Value
-	for i := range 14 {
+	for i := range 16 {
 		meta = append(meta, "m"+strconv.Itoa(i))
 		vals = append(vals, ledger.Value{Text: "v" + strconv.Itoa(i) + "\u009f"})
 	}
