@@ -540,3 +540,35 @@ func TestFinishNamesTheOtherFile(t *testing.T) {
 		t.Errorf("finish() errors = %v, want %s", got, want)
 	}
 }
+
+// An entry an earlier attempt marked failed keeps its recorded reason, and its journal, when the queue document
+// names one, is looked up again and goes with it (the XLSX Summary lists the failure as read, and a resumed attempt
+// must write the same bytes); an entry whose own document is broken is not looked up. Bugs caught: the relook
+// decided the wrong way round (the marked entry loses its journal, the broken one is joined), or a recorded reason
+// replaced by the journal's.
+func TestMarkedFailedEntryIsLookedUpAgain(t *testing.T) {
+	jid := primitive.NewObjectIDFromTimestamp(time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC))
+	a := newAssembler(Mapper{}, 2, nil)
+	doc := func(id int32, entryID any) bson.Raw {
+		b, err := bson.Marshal(bson.D{{Key: "_id", Value: id}, {Key: "entryId", Value: entryID}, {Key: "status", Value: StatusFailed},
+			{Key: "error", Value: "journal does not balance"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a.entry(doc(1, jid))
+	a.entry(doc(2, "not an id"))
+	a.byID = map[string]int{jid.Hex(): 0}
+	a.journals = []lookedUp{{journal: ledger.Journal{ID: jid.Hex(), Memo: "rent", Lines: []ledger.Line{{Account: "Expenses:Rent", Debit: 100}}}}}
+	got := a.finish()
+	if len(got) != 2 {
+		t.Fatalf("finish = %d entries, want 2", len(got))
+	}
+	if e := got[0]; !e.Marked || e.Err == nil || e.Err.Error() != "journal does not balance" || e.Journal.Memo != "rent" || len(e.Journal.Lines) != 1 {
+		t.Errorf("marked entry = marked %v, err %v, journal %+v; want its reason and its journal as read", e.Marked, e.Err, e.Journal)
+	}
+	if e := got[1]; !e.Marked || e.Err == nil || e.Err.Error() != "journal does not balance" || e.Journal.ID != "" {
+		t.Errorf("broken marked entry = marked %v, err %v, journal %+v; want its reason and no journal", e.Marked, e.Err, e.Journal)
+	}
+}
