@@ -133,3 +133,21 @@ func TestSheetExportLimit(t *testing.T) {
 	}
 
 }
+
+// TestSheetCSVLimit: a CSV map of exactly 10 MB is read whole, one byte more is refused with the accountant's fix.
+// It fails if the read stopped short of the limit (a map cut silently, its last rows lost: their accounts would
+// fail as unmapped) or let a larger file through.
+func TestSheetCSVLimit(t *testing.T) {
+	for _, size := range []int{drive.MaxSheetBytes, drive.MaxSheetBytes + 1} {
+		w := newSheetWorld(t)
+		head := "account,code\r\n"
+		w.put(t, sheetFolder, "account-map.csv", "text/csv", head+strings.Repeat("x", size-len(head)))
+		sh, err := w.store.ReadSheet(t.Context(), "account-map")
+		switch {
+		case size == drive.MaxSheetBytes && (err != nil || len(sh.Content) != size):
+			t.Errorf("a 10 MB CSV: %d bytes read, %v; want all of it", len(sh.Content), err)
+		case size > drive.MaxSheetBytes && (!errors.Is(err, export.ErrAccountMap) || !strings.Contains(err.Error(), "larger than 10 MB")):
+			t.Errorf("a CSV one byte over 10 MB: %d bytes, %v; want it refused", len(sh.Content), err)
+		}
+	}
+}

@@ -3,24 +3,27 @@ package export
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 )
 
 // What the file says about itself in Drive's details pane.
 
-// maxDescription bounds the Drive description the export writes; Drive shows it in the file's details pane.
-const maxDescription = 4000
+// MaxDescription bounds the Drive description the export writes; Drive shows it in the file's details pane.
+const MaxDescription = 4000
+
+// moreFailures ends a failure list that does not list them all.
+const moreFailures = "… and %d more (see the run's summary)\n"
 
 // Describe is the file's description in Drive: the summary an accountant needs beside the file (its window and
-// zone, entries, totals, failures and the account map's version), in plain text.
+// zone, entries, totals, voids, failures and the account map's version), in plain text of at most MaxDescription
+// bytes. Failures are listed whole, as many as fit, then counted.
 func Describe(s Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ledger-export %s, generation %d\n", s.Date, s.Generation)
-	if s.WindowFrom != "" || s.WindowTo != "" {
+	if s.WindowFrom != "" && s.WindowTo != "" {
 		fmt.Fprintf(&b, "Window: [%s, %s) %s\n", s.WindowFrom, s.WindowTo, s.TimeZone)
 	}
 	fmt.Fprintf(&b, "Entries: %d exported, %d failed", s.EntriesExported, s.EntriesFailed)
-	if s.EntriesLate > 0 {
+	if s.EntriesLate != 0 {
 		fmt.Fprintf(&b, ", %d late arrivals from earlier dates", s.EntriesLate)
 	}
 	fmt.Fprintf(&b, "\nRows: %d\nTotals: debit %s, credit %s\n", s.Rows, s.DebitTotal, s.CreditTotal)
@@ -28,7 +31,7 @@ func Describe(s Summary) string {
 		fmt.Fprintf(&b, "Voids: %d voided journals (debit %s, credit %s), %d reversals (debit %s, credit %s), in the totals\n",
 			v.Voided, v.VoidedDebit, v.VoidedCredit, v.Reversals, v.ReversalDebit, v.ReversalCredit)
 	}
-	if s.EntriesLeftOut > 0 {
+	if s.EntriesLeftOut != 0 {
 		fmt.Fprintf(&b, "Left out on purpose: %d entries (a voided journal and its reversal, which net to zero)\n", s.EntriesLeftOut)
 	}
 	if s.AccountMap != nil {
@@ -37,26 +40,30 @@ func Describe(s Summary) string {
 	if s.Correction != nil {
 		fmt.Fprintf(&b, "Corrected by %s: %s\n", s.Correction.By, s.Correction.Reason)
 	}
-	if len(s.Failures) > 0 {
-		b.WriteString("Failed entries:\n")
+	if s.EntriesFailed == 0 {
+		return strings.TrimSuffix(b.String(), "\n")
 	}
-	for i, f := range s.Failures {
+	b.WriteString("Failed entries:\n")
+	listed := 0
+	for _, f := range s.Failures {
 		line := fmt.Sprintf("- %s: %s\n", f.EntryID, f.Reason)
-		if b.Len()+len(line) > maxDescription-100 {
-			fmt.Fprintf(&b, "… and %d more (see the run's summary)\n", s.EntriesFailed-int64(i))
+		// The description it would make: with this line, the count of the rest, and no final newline.
+		if b.Len()+len(line)+moreLen(s.EntriesFailed-int64(listed+1))-1 > MaxDescription {
 			break
 		}
 		b.WriteString(line)
+		listed++
 	}
-	if rest := s.EntriesFailed - int64(len(s.Failures)); rest > 0 && len(s.Failures) > 0 && b.Len() < maxDescription-100 {
-		fmt.Fprintf(&b, "… and %d more (see the run's summary)\n", rest)
+	if rest := s.EntriesFailed - int64(listed); rest != 0 {
+		fmt.Fprintf(&b, moreFailures, rest)
 	}
-	out := strings.TrimSuffix(b.String(), "\n")
-	if len(out) > maxDescription {
-		out = out[:maxDescription]
-		for !utf8.ValidString(out) {
-			out = out[:len(out)-1]
-		}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// moreLen is the length of the line that counts n failures not listed, 0 when there are none.
+func moreLen(n int64) int {
+	if n == 0 {
+		return 0
 	}
-	return out
+	return len(fmt.Sprintf(moreFailures, n))
 }

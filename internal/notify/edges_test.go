@@ -243,7 +243,11 @@ func TestAccountMapFailureTellsTheAccountant(t *testing.T) {
 		n, _, _, _ := notifier(hook, newClock())
 		n.Language = lang
 		l := notify.Locker{Locker: &stubLocker{}, Notifier: n}
-		f := export.Failed{Class: export.ClassAccountMap, Message: `prepare: account map: no Google Sheet or CSV named "account-map" in the export folder`}
+		msg := `prepare: account map: no Google Sheet or CSV named "account-map" in the export folder`
+		if lang == notify.English {
+			msg = strings.TrimPrefix(msg, "prepare: ") // the error's own words, as they start without the step
+		}
+		f := export.Failed{Class: export.ClassAccountMap, Message: msg}
 		for range 2 {
 			if err := l.Fail(t.Context(), export.Lease{Date: "2026-11-28"}, f, n.Now()); err != nil {
 				t.Fatal(err)
