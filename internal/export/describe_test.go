@@ -72,3 +72,23 @@ func TestDescribeBound(t *testing.T) {
 		t.Errorf("failure %d would fit (%d bytes) but is not listed", listed, grown)
 	}
 }
+
+// TestDescribeExactFit: a failure whose line makes the description exactly MaxDescription bytes long is listed, one
+// byte more and it is counted instead; with the rest counted (9 more) and with nothing left to count. Fails if the
+// bound were off by one either way, if the count line of the rest were measured for the wrong number (10 or 11
+// instead of 9: one digit more), or counted when nothing is left.
+func TestDescribeExactFit(t *testing.T) {
+	for _, failed := range []int64{1, 10} {
+		s := export.Summary{Date: "2026-12-06", EntriesFailed: failed, Failures: []export.Failure{{EntryID: "e1"}}}
+		base := len(export.Describe(s))
+		s.Failures[0].Reason = strings.Repeat("x", export.MaxDescription-base)
+		if d := export.Describe(s); len(d) != export.MaxDescription || !strings.Contains(d, "- e1: x") {
+			t.Errorf("%d failed, an exact fit: %d bytes, listed %v; want %d bytes with e1 listed", failed, len(d), strings.Contains(d, "- e1:"), export.MaxDescription)
+		}
+		s.Failures[0].Reason += "x"
+		d := export.Describe(s)
+		if strings.Contains(d, "- e1:") || !strings.HasSuffix(d, fmt.Sprintf("… and %d more (see the run's summary)", failed)) {
+			t.Errorf("%d failed, one byte over: %q; want e1 counted, not listed", failed, d[max(0, len(d)-80):])
+		}
+	}
+}
