@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/bson"
 	drivev3 "google.golang.org/api/drive/v3"
 	"google.golang.org/api/option"
 
@@ -157,16 +155,7 @@ func TestAccountMapInTheExportFolder(t *testing.T) {
 func TestMapEditedBetweenAttempts(t *testing.T) {
 	fault := drivefake.Fault{Op: drivefake.OpChunk, Chunk: 2, Status: http.StatusForbidden, Reason: "userRateLimitExceeded"}
 	e := newEnv(t, map[string]string{"LAYOUT": "quickbooks-journal-entry", "META_COLUMNS": "invoiceNo,customer"}, fault)
-	d := demoData(120)
-	pad := strings.Repeat("ค่าสินค้าและบริการตามใบแจ้งหนี้ ", 40)
-	for _, doc := range d.Transactions {
-		j := doc.(bson.D)
-		for i := range j {
-			if j[i].Key == "memo" {
-				j[i].Value = fmt.Sprint(j[i].Value) + " " + pad
-			}
-		}
-	}
+	d := padded(120, 40)
 	e.seed(d)
 	svc := e.sheets()
 	sheet, err := svc.Files.Create(&drivev3.File{Name: "account-map", MimeType: drive.SpreadsheetMimeType, Parents: []string{folder}}).

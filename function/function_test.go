@@ -540,17 +540,7 @@ func TestConfigErrorAnswers500NamingTheVariable(t *testing.T) {
 func TestDriveFailureMidUploadThenRetry(t *testing.T) {
 	fault := drivefake.Fault{Op: drivefake.OpChunk, Chunk: 2, Status: http.StatusForbidden, Reason: "userRateLimitExceeded"}
 	e := newEnv(t, nil, fault)
-	d := demoData(120)
-	// Long memos make the file span several 256 KiB chunks with few documents: FerretDB updates are slow.
-	pad := strings.Repeat("ค่าสินค้าและบริการตามใบแจ้งหนี้ ", 40)
-	for _, doc := range d.Transactions {
-		tx := doc.(bson.D)
-		for i := range tx {
-			if tx[i].Key == "memo" {
-				tx[i].Value = fmt.Sprint(tx[i].Value) + " " + pad
-			}
-		}
-	}
+	d := padded(120, 40) // long memos: the file spans several 256 KiB chunks with few documents
 	e.seed(d)
 
 	code, a, _ := e.trigger(e.h, "")
