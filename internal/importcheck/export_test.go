@@ -44,6 +44,29 @@ func raws(t *testing.T, docs []any) []bson.Raw {
 	return out
 }
 
+// memoryQueue is medici.Memory over demo documents, with the export's mapper: one page of queue entries, its
+// journals and its lines (the same mapping and assembly as MongoDB's Store).
+func memoryQueue(t *testing.T, queue, journals, lines []any) *medici.Memory {
+	t.Helper()
+	q, js, ls := raws(t, queue), raws(t, journals), raws(t, lines)
+	return &medici.Memory{
+		Entries: int64(len(q)),
+		Mapper:  medici.Mapper{Meta: meta, Location: bench.Zone},
+		Pages: func(_ context.Context, i int, part medici.Part) (medici.Docs, error) {
+			if i > 0 {
+				return medici.Docs{Last: true}, nil
+			}
+			switch part {
+			case medici.PartQueue:
+				return medici.Docs{Raw: q, Last: true}, nil
+			case medici.PartJournals:
+				return medici.Docs{Raw: js}, nil
+			}
+			return medici.Docs{Raw: ls}, nil
+		},
+	}
+}
+
 // runExport exports the demo data for bench.Date through the real export.Runner: the queue is medici.Memory (the
 // same mapping and assembly as MongoDB's Store), the upload goes through the real Drive client to the fake Drive,
 // and the file is read back from the fake. It returns the file's bytes (nil when the run failed) and the run's
@@ -52,23 +75,7 @@ func runExport(t *testing.T, d demo.Data, format export.Format) ([]byte, export.
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	queue, journals, lines := raws(t, d.Queue), raws(t, d.Journals), raws(t, d.Transactions)
-	q := &medici.Memory{
-		Entries: int64(len(queue)),
-		Mapper:  medici.Mapper{Meta: meta, Location: bench.Zone},
-		Pages: func(_ context.Context, i int, part medici.Part) (medici.Docs, error) {
-			if i > 0 {
-				return medici.Docs{Last: true}, nil
-			}
-			switch part {
-			case medici.PartQueue:
-				return medici.Docs{Raw: queue, Last: true}, nil
-			case medici.PartJournals:
-				return medici.Docs{Raw: journals}, nil
-			}
-			return medici.Docs{Raw: lines}, nil
-		},
-	}
+	q := memoryQueue(t, d.Queue, d.Journals, d.Transactions)
 	fake, err := drivefake.NewServer(drivefake.Options{Folders: []string{bench.Folder}})
 	if err != nil {
 		t.Fatalf("start fake drive: %v", err)

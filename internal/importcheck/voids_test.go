@@ -21,7 +21,6 @@ import (
 	"github.com/siamledger/ledger-export/internal/importcheck"
 	"github.com/siamledger/ledger-export/internal/layout"
 	"github.com/siamledger/ledger-export/internal/ledger"
-	"github.com/siamledger/ledger-export/internal/medici"
 	"github.com/siamledger/ledger-export/internal/xlsxfile"
 )
 
@@ -252,23 +251,7 @@ func TestDemoVoidsInEveryLayout(t *testing.T) {
 // and assembled by medici.Memory with the export's mapper, each journal checked and written in queue order.
 func writeDay(t *testing.T, date string, queue, journals, lines []any, f export.Format) []byte {
 	t.Helper()
-	q, js, ls := raws(t, queue), raws(t, journals), raws(t, lines)
-	m := &medici.Memory{
-		Entries: int64(len(q)),
-		Mapper:  medici.Mapper{Meta: meta, Location: bench.Zone},
-		Pages: func(_ context.Context, i int, part medici.Part) (medici.Docs, error) {
-			if i > 0 {
-				return medici.Docs{Last: true}, nil
-			}
-			switch part {
-			case medici.PartQueue:
-				return medici.Docs{Raw: q, Last: true}, nil
-			case medici.PartJournals:
-				return medici.Docs{Raw: js}, nil
-			}
-			return medici.Docs{Raw: ls}, nil
-		},
-	}
+	m := memoryQueue(t, queue, journals, lines)
 	var b bytes.Buffer
 	enc := f.NewEncoder(&b, date)
 	err := m.Read(context.Background(), export.Batch{Date: date}, func(page []export.Entry) error {
